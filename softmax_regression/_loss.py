@@ -1,0 +1,216 @@
+"""Stable softmax and the multinomial cross-entropy of a linear model.
+
+Everything here is a pure function of its arguments: nothing is cached between
+calls, and all arithmetic happens in the dtype and array namespace of the
+input (float32 stays float32; scipy sparse ``X`` is never densified).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._array_api import get_namespace
+
+
+def _as_float_array(z, xp):
+    z = xp.asarray(z)
+    if not xp.isdtype(z.dtype, "real floating"):
+        z = xp.astype(z, xp.float64)
+    return z
+
+
+def softmax(z, axis=-1):
+    """Softmax of ``z`` along ``axis``, stable for any finite input.
+
+    ``softmax(z)_k = exp(z_k) / sum_j exp(z_j)``, computed after shifting by the
+    maximum along ``axis`` so that no exponential overflows.
+
+    Parameters
+    ----------
+    z : array-like
+        Logits. Integer input is converted to float64; float32 stays float32.
+    axis : int, default=-1
+        Axis along which the probabilities sum to one.
+
+    Returns
+    -------
+    p : ndarray
+        Same shape as ``z``; entries in [0, 1] that sum to 1 along ``axis``.
+
+    Examples
+    --------
+    >>> from softmax_regression import softmax
+    >>> softmax([1000.0, 1000.0]).tolist()
+    [0.5, 0.5]
+    """
+    xp, _ = get_namespace(z)
+    z = _as_float_array(z, xp)
+    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
+    e /= xp.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(z, axis=-1):
+    """Logarithm of :func:`softmax`, computed without forming the softmax.
+
+    ``log_softmax(z)_k = z_k - logsumexp(z)``, so a logit gap of 1e4 gives
+    ``-1e4`` and not ``-inf``.
+
+    Parameters
+    ----------
+    z : array-like
+        Logits. Integer input is converted to float64; float32 stays float32.
+    axis : int, default=-1
+        Axis along which to normalize.
+
+    Returns
+    -------
+    log_p : ndarray
+        Same shape as ``z``, all entries <= 0.
+
+    Examples
+    --------
+    >>> from softmax_regression import log_softmax
+    >>> log_softmax([0.0, 1e4]).tolist()
+    [-10000.0, 0.0]
+    """
+    xp, _ = get_namespace(z)
+    z = _as_float_array(z, xp)
+    shifted = z - xp.max(z, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+class LinearSoftmaxLoss:
+    """Weighted multinomial cross-entropy of a linear model.
+
+    Conventions
+    -----------
+    - ``coef`` is 2-D, shape ``(n_logits, n_features + fit_intercept)``; the
+      intercept, when fitted, is its last column.
+    - ``n_logits == n_classes`` for three or more classes (the symmetric
+      multinomial model). For two classes ``n_logits == 1``: the first class is
+      a reference whose logit is pinned to 0, so the model is the binary
+      logistic one, ``P(y = 1) = sigmoid(z)``.
+    - ``Y`` is the one-hot target over the free logits, shape
+      ``(n_samples, n_logits)``, in X's dtype: for two classes the indicator of
+      the second class.
+    - ``sample_weight`` has shape ``(n_samples,)``. The loss is the plain
+      weighted sum ``sum_i s_i CE_i``; any normalization is the caller's.
+    - Gradients and Hessian products have the shape of ``coef``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes, at least 2.
+    fit_intercept : bool
+        Whether ``coef`` carries an intercept column.
+    """
+
+    def __init__(self, n_classes, fit_intercept):
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.pinned_reference = n_classes == 2
+        self.n_logits = 1 if self.pinned_reference else n_classes
+
+    def one_hot(self, y_index, dtype):
+        """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
+        xp, _ = get_namespace(y_index)
+        first_free = 1 if self.pinned_reference else 0
+        classes = xp.arange(first_free, self.n_classes)
+        return xp.astype(y_index[:, None] == classes[None, :], dtype)
+
+    def coef_shape(self, n_features):
+        return (self.n_logits, n_features + int(self.fit_intercept))
+
+    def logits(self, coef, X):
+        """Raw logits ``Z = X W^T + b`` of the free classes, shape (n, n_logits)."""
+        n_features = X.shape[1]
+        Z = X @ coef[:, :n_features].T
+        if self.fit_intercept:
+            Z += coef[:, n_features]
+        return Z
+
+    def _transpose_product(self, R, X):
+        """``[R^T X, sum_i R_i]``: the gradient-shaped product of a residual."""
+        # R^T X is computed as one GEMM on dense X, which is faster than
+        # X^T R for C-ordered X; sparse X goes through its own transpose.
+        if sp.issparse(X):
+            G = (X.T @ R).T
+        else:
+            G = R.T @ X
+        if self.fit_intercept:
+            xp, _ = get_namespace(R)
+            G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
+        return G
+
+    def _log_normalizer_and_proba(self, Z):
+        """``logsumexp`` over all classes and the probabilities of the free ones.
+
+        Shifting by the row maximum ``m`` (including the pinned 0 logit) keeps
+        every exponent <= 0, so no exponential overflows and the normalizer
+        ``s >= 1`` never underflows.
+        """
+        xp, _ = get_namespace(Z)
+        m = xp.max(Z, axis=1, keepdims=True)
+        if self.pinned_reference:
+            m = xp.clip(m, min=0.0)
+        P = xp.exp(Z - m)
+        s = xp.sum(P, axis=1, keepdims=True)
+        if self.pinned_reference:
+            s += xp.exp(-m)
+        P /= s
+        return (m + xp.log(s))[:, 0], P
+
+    def loss(self, coef, X, Y, sample_weight):
+        """Value of ``sum_i s_i CE_i``."""
+        xp, _ = get_namespace(Y)
+        Z = self.logits(coef, X)
+        lse, _ = self._log_normalizer_and_proba(Z)
+        # CE_i = logsumexp(z_i) - z_i[y_i]
+        per_sample = lse - xp.sum(Z * Y, axis=1)
+        return float(xp.sum(sample_weight * per_sample))
+
+    def loss_gradient(self, coef, X, Y, sample_weight):
+        """Value and gradient from one pass (two matrix products).
+
+        d CE_i / d z_ik = p_ik - y_ik, so the gradient is ``R^T [X, 1]`` with the
+        weighted residual ``R = s * (P - Y)``.
+        """
+        value, R, _ = self._value_residual(coef, X, Y, sample_weight)
+        return value, self._transpose_product(R, X)
+
+    def _value_residual(self, coef, X, Y, sample_weight):
+        xp, _ = get_namespace(Y)
+        Z = self.logits(coef, X)
+        lse, P = self._log_normalizer_and_proba(Z)
+        Z *= Y
+        value = float(xp.sum(sample_weight * (lse - xp.sum(Z, axis=1))))
+        R = P - Y
+        R *= sample_weight[:, None]
+        return value, R, P
+
+    def loss_gradient_hessian_product(self, coef, X, Y, sample_weight):
+        """Value, gradient and a Hessian-vector product closure at ``coef``.
+
+        Returns
+        -------
+        value : float
+        gradient : ndarray of shape ``coef.shape``
+        hessp : callable
+            ``hessp(V)`` returns ``H V`` for a direction ``V`` of ``coef``'s
+            shape, reusing the probabilities computed here.
+        """
+        xp, _ = get_namespace(Y)
+        value, R, P = self._value_residual(coef, X, Y, sample_weight)
+        gradient = self._transpose_product(R, X)
+        weights = sample_weight[:, None]
+
+        def hessp(V):
+            # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
+            # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
+            # reference logit never moves, so its term is 0 in that sum.
+            dZ = self.logits(V, X)
+            dZ *= P
+            dR = dZ - P * xp.sum(dZ, axis=1, keepdims=True)
+            dR *= weights
+            return self._transpose_product(dR, X)
+
+        return value, gradient, hessp

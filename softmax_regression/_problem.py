@@ -1,0 +1,123 @@
+"""The optimization problem a solver sees: data, loss and penalty together."""
+
+from dataclasses import dataclass
+
+from sklearn.utils._array_api import get_namespace
+
+from ._loss import LinearSoftmaxLoss
+from ._penalties import ElasticNet
+
+
+@dataclass(frozen=True)
+class SoftmaxProblem:
+    """Minimize ``sum_i w_i CE_i(coef) + penalty(W)`` over a 2-D ``coef``.
+
+    ``sample_weight`` is normalized to sum to one and the penalty is divided
+    by the same total (see :func:`~._penalties.penalty_from_params`), so the
+    objective is a weighted mean and ``tol`` is scale-free. The coefficient
+    layout is :class:`~._loss.LinearSoftmaxLoss`'s.
+
+    Parameters
+    ----------
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_logits)
+        One-hot targets of the free logits, in X's dtype.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative, summing to one, in X's dtype.
+    loss : LinearSoftmaxLoss
+    penalty : ElasticNet
+    """
+
+    X: object
+    Y: object
+    sample_weight: object
+    loss: LinearSoftmaxLoss
+    penalty: ElasticNet
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    @property
+    def coef_shape(self):
+        return self.loss.coef_shape(self.n_features)
+
+    def weights(self, coef):
+        """The penalized block ``W`` of ``coef`` (the intercept column excluded)."""
+        return coef[:, : self.n_features]
+
+    def _with_penalty_block(self, G, penalty_block):
+        if self.loss.fit_intercept:
+            xp, _ = get_namespace(G)
+            zeros = xp.zeros_like(G[:, -1:])
+            penalty_block = xp.concat([penalty_block, zeros], axis=1)
+        return G + penalty_block
+
+    def objective(self, coef):
+        """Full objective: loss plus smooth and non-smooth penalty."""
+        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight)
+        return loss + self.penalty.value(self.weights(coef))
+
+    def smooth_value_gradient(self, coef):
+        """Value and gradient of loss plus the smooth (L2) part of the penalty."""
+        W = self.weights(coef)
+        value, G = self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
+        if self.penalty.l2_strength:
+            value += self.penalty.smooth_value(W)
+            G = self._with_penalty_block(G, self.penalty.smooth_gradient(W))
+        return value, G
+
+    def smooth_value_gradient_hessp(self, coef):
+        """As :meth:`smooth_value_gradient`, plus a Hessian-vector closure."""
+        W = self.weights(coef)
+        value, G, loss_hessp = self.loss.loss_gradient_hessian_product(
+            coef, self.X, self.Y, self.sample_weight
+        )
+        if not self.penalty.l2_strength:
+            return value, G, loss_hessp
+        value += self.penalty.smooth_value(W)
+        G = self._with_penalty_block(G, self.penalty.smooth_gradient(W))
+
+        def hessp(V):
+            HV = loss_hessp(V)
+            return self._with_penalty_block(
+                HV, self.penalty.smooth_hessian_product(self.weights(V))
+            )
+
+        return value, G, hessp
+
+    def optimality(self, coef, G):
+        """Largest violation of the first-order optimality conditions.
+
+        ``G`` is the smooth gradient at ``coef``. Zero exactly at a minimizer;
+        this is the quantity every solver compares with ``tol``.
+        """
+        xp, _ = get_namespace(G)
+        d = self.n_features
+        violation = float(
+            xp.max(self.penalty.subgradient_distance(coef[:, :d], G[:, :d]))
+        ) if d else 0.0
+        if self.loss.fit_intercept:
+            violation = max(violation, float(xp.max(xp.abs(G[:, d]))))
+        return violation
+
+    def separates(self, coef):
+        """Whether ``coef`` puts every weighted sample strictly in its class.
+
+        Then scaling ``coef`` up lowers the loss forever: without a penalty
+        the objective has no minimizer.
+        """
+        xp, _ = get_namespace(self.Y)
+        Z = self.loss.logits(coef, self.X)
+        Y = self.Y
+        if self.loss.pinned_reference:
+            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
+            Y = xp.concat([1 - Y, Y], axis=1)
+        true_logit = xp.sum(Z * Y, axis=1)
+        best_other = xp.max(xp.where(Y > 0, -xp.inf, Z), axis=1)
+        margin_ok = (true_logit > best_other) | (self.sample_weight == 0)
+        return bool(xp.all(margin_ok))

@@ -1,0 +1,37 @@
+"""What every solver returns."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SolverResult:
+    """Outcome of one solver run.
+
+    Attributes
+    ----------
+    coef : ndarray
+        Final coefficients, 2-D, in the problem's dtype.
+    n_iter : int
+        Iterations (epochs for SGD) performed.
+    converged : bool
+        Whether the stopping criterion was met within ``max_iter``.
+    objective_history : list of float
+        The objective after each iteration.
+    optimality : float
+        The problem's optimality measure at ``coef`` (``nan`` if not computed).
+    n_evaluations : int
+        Loss and gradient evaluations (passes over the data).
+    n_hessian_products : int
+        Hessian-vector products (each one more pass over the data).
+    message : str
+        Why the solver stopped.
+    """
+
+    coef: object
+    n_iter: int
+    converged: bool
+    objective_history: list = field(default_factory=list)
+    optimality: float = float("nan")
+    n_evaluations: int = 0
+    n_hessian_products: int = 0
+    message: str = ""

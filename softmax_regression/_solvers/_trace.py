@@ -1,0 +1,60 @@
+"""Per-iteration bookkeeping shared by the scipy-based solvers."""
+
+from ._result import SolverResult
+
+
+class IterationTrace:
+    """Callback for ``scipy.optimize.minimize`` that records and stops.
+
+    After each iteration it records the objective, prints a line when
+    ``verbose``, and raises ``StopIteration`` (which scipy treats as a clean
+    stop) once the problem's optimality measure is at most ``tol``.
+    """
+
+    def __init__(self, bridge, tol, verbose, name):
+        self.bridge = bridge
+        self.tol = tol
+        self.verbose = verbose
+        self.name = name
+        self.history = []
+        self.optimality = float("nan")
+        self.converged = False
+
+    def start(self, x0):
+        """Check the starting point; True if it already meets ``tol``."""
+        _, value, self.optimality = self.bridge.state_at(x0)
+        if self.verbose:
+            print(f"[{self.name}] start  objective={value:.10g}  optimality={self.optimality:.3e}")
+        return self.optimality <= self.tol
+
+    def __call__(self, intermediate_result):
+        _, value, self.optimality = self.bridge.state_at(intermediate_result.x)
+        self.history.append(value)
+        if self.verbose:
+            print(
+                f"[{self.name}] iter {len(self.history):4d}  objective={value:.10g}"
+                f"  optimality={self.optimality:.3e}"
+            )
+        if self.optimality <= self.tol:
+            self.converged = True
+            raise StopIteration
+
+    def result(self, x, at_precision_limit=False, message=""):
+        """The :class:`SolverResult` at ``x``.
+
+        ``at_precision_limit`` says that the solver stopped because the
+        objective cannot decrease further in floating point; that counts as
+        converged, as it does in scikit-learn.
+        """
+        coef, _, optimality = self.bridge.state_at(x)
+        converged = self.converged or optimality <= self.tol or at_precision_limit
+        return SolverResult(
+            coef=coef,
+            n_iter=len(self.history),
+            converged=bool(converged),
+            objective_history=list(self.history),
+            optimality=optimality,
+            n_evaluations=self.bridge.n_evaluations,
+            n_hessian_products=self.bridge.n_hessian_products,
+            message=message,
+        )
