@@ -1,7 +1,6 @@
 """The scikit-learn estimator: validation, label encoding, and a solver call."""
 
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,27 +17,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._loss import LinearSoftmaxLoss, log_softmax, softmax
 from ._penalties import penalty_from_params
 from ._problem import SoftmaxProblem
+from ._partial_fit import ACCEPTED_SPARSE, FLOAT_DTYPES, PartialFitMixin, restore_on_failure
 from ._solvers import SOLVERS
-
-_ACCEPTED_SPARSE = ["csr", "csc"]
-_FLOAT_DTYPES = [np.float64, np.float32]
+from ._solvers.sgd_optimizer import SCHEDULES
 
 
-@contextmanager
-def _restore_on_failure(estimator):
-    """Put every attribute back as it was if the body raises (even Ctrl-C)."""
-    # Fitting only ever rebinds attributes to new objects, so a shallow copy
-    # of the instance dictionary is a complete snapshot.
-    saved = dict(estimator.__dict__)
-    try:
-        yield
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(saved)
-        raise
-
-
-class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class SoftmaxClassifier(
+    PartialFitMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
+):
     """Multinomial logistic (softmax) regression.
 
     Minimizes the regularized cross-entropy
@@ -62,18 +48,23 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         penalty. Values above 0 need ``solver="lbfgs"``.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept per class.
-    solver : {"lbfgs", "newton-cg"}, default="lbfgs"
+    solver : {"lbfgs", "newton-cg", "sgd"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B with value and gradient from one pass
         over the data; L1 through the split ``W = W+ - W-`` with bounds.
         ``"newton-cg"``: scipy's trust-region Newton-CG with exact
         Hessian-vector products; L2 or no penalty only.
+        ``"sgd"``: minibatch SGD with momentum on the same objective, with
+        ``partial_fit``; L1 through a cumulative proximal step.
     tol : float, default=1e-4
-        Stop when the largest violation of the optimality conditions of the
-        objective divided by the total sample weight is at most ``tol``: the
-        largest absolute gradient entry for a smooth penalty, its distance to
-        the subdifferential with an L1 part.
+        ``"lbfgs"``, ``"newton-cg"``: stop when the largest violation of the
+        optimality conditions of the objective divided by the total sample
+        weight is at most ``tol``: the largest absolute gradient entry for a
+        smooth penalty, its distance to the subdifferential with an L1 part.
+        ``"sgd"``: an epoch counts as progress when it lowers the training
+        objective (or raises the validation accuracy, with early stopping) by
+        more than ``tol``.
     max_iter : int, default=100
-        Maximum number of solver iterations.
+        Maximum number of solver iterations (epochs for ``"sgd"``).
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``. ``"balanced"``
         uses ``n_samples / (n_classes * np.bincount(y))``, weighted by
@@ -82,9 +73,37 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Start from the previous ``coef_`` and ``intercept_`` when their shape
         and ``classes_`` match the new data; otherwise start afresh.
     random_state : int, RandomState instance or None, default=None
-        Unused by the deterministic solvers; kept for API compatibility.
+        Seeds the shuffling and the validation split of ``"sgd"``; the same
+        integer gives bit-identical coefficients. Unused by the other solvers.
     verbose : int, default=0
         Print the objective and the optimality measure at each iteration.
+    batch_size : int, default=256
+        ``"sgd"`` only: samples per minibatch (the last one may be smaller).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
+        ``"sgd"`` only. ``"constant"``: ``eta0`` throughout.
+        ``"invscaling"``: ``eta0 / (1 + t) ** power_t`` after ``t`` updates.
+        ``"adaptive"``: ``eta0`` until ``n_iter_no_change`` epochs in a row
+        bring no progress (see ``tol``), then divided by 5 each time; fitting
+        stops once it falls below 1e-6.
+    eta0 : float, default=0.1
+        ``"sgd"`` only: initial learning rate.
+    power_t : float, default=0.5
+        ``"sgd"`` only: exponent of the ``"invscaling"`` schedule.
+    momentum : float, default=0.9
+        ``"sgd"`` only: heavy-ball momentum in ``[0, 1)``; 0 disables it.
+    shuffle : bool, default=True
+        ``"sgd"`` only: shuffle the samples before each epoch.
+    early_stopping : bool, default=False
+        ``"sgd"`` only: hold out ``validation_fraction`` of the training data
+        (stratified), stop when its accuracy has not improved by more than
+        ``tol`` for ``n_iter_no_change`` epochs, and keep the best
+        coefficients. With ``partial_fit`` each call holds out that fraction
+        of its own rows (see ``partial_fit``).
+    validation_fraction : float, default=0.1
+        ``"sgd"`` only: fraction held out for early stopping, in ``(0, 1)``.
+    n_iter_no_change : int, default=5
+        ``"sgd"`` only: epochs (or ``partial_fit`` calls) without progress
+        before the learning rate is lowered or fitting stops.
 
     Attributes
     ----------
@@ -105,6 +124,17 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Column names, when ``X`` had string column names.
     loss_curve_ : list of float
         Objective (divided by the total sample weight) after each iteration.
+        For ``"sgd"``: the mean of the minibatch objectives of each epoch or
+        ``partial_fit`` call.
+    t_ : int
+        ``"sgd"`` only: number of training samples processed by updates.
+    validation_scores_ : list of float or None
+        ``"sgd"`` with ``early_stopping``: held-out accuracy after each epoch
+        or ``partial_fit`` call; None otherwise.
+    sgd_state_ : object
+        ``"sgd"`` only: the optimizer state (velocity, step count, learning
+        rate, L1 bookkeeping, random stream, stopping rule) that
+        ``partial_fit`` and a warm-started ``fit`` continue from.
 
     See Also
     --------
@@ -131,6 +161,15 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -145,6 +184,15 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         warm_start=False,
         random_state=None,
         verbose=0,
+        batch_size=256,
+        learning_rate="adaptive",
+        eta0=0.1,
+        power_t=0.5,
+        momentum=0.9,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
     ):
         self.C = C
         self.l1_ratio = l1_ratio
@@ -156,6 +204,15 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.momentum = momentum
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # -- fitting -------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -177,24 +234,48 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             The fitted estimator. If fitting fails, the estimator is left
             exactly as it was.
         """
-        with _restore_on_failure(self):
+        with restore_on_failure(self):
             self._check_solver_penalty()
             X, y = validate_data(
-                self, X, y, accept_sparse=_ACCEPTED_SPARSE, dtype=_FLOAT_DTYPES
+                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
             )
             check_classification_targets(y)
             encoder = LabelEncoder()
             y_index = encoder.fit_transform(y)
             classes = encoder.classes_
-            sample_weight = self._effective_sample_weight(
-                X, y, y_index, classes, sample_weight
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the "
+                    f"data, but the data contains only one class: {classes[0]!r}."
+                )
+            weights = self._effective_sample_weight(X, y, y_index, classes, sample_weight)
+            class_totals = np.bincount(y_index, weights=weights, minlength=len(classes))
+            if np.count_nonzero(class_totals > 0) < 2:
+                raise ValueError(
+                    "The sample weights leave fewer than 2 classes with positive weight "
+                    f"(total weight per class: "
+                    f"{dict(zip(classes.tolist(), class_totals.tolist()))}); at least 2 "
+                    "classes must have positive weight."
+                )
+            total = float(np.sum(weights, dtype=np.float64))
+            problem = self._build_problem(X, y_index, len(classes), weights, total)
+            warm = self._warm_start_possible(problem, classes)
+            coef0 = self._previous_coef(problem) if warm else self._cold_coef(problem, y_index)
+            spec = SOLVERS[self.solver]
+            options = {name: getattr(self, name) for name in spec.options}
+            if spec.stateful:
+                options["state"] = getattr(self, "sgd_state_", None) if warm else None
+                options["weight_seen"] = total
+            result = spec.function(
+                problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
+                **options,
             )
-            problem = self._build_problem(X, y_index, len(classes), sample_weight)
-            coef0 = self._initial_coef(problem, classes, y_index)
-            result = SOLVERS[self.solver].function(
-                problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-            )
-            self._store_result(problem, result, classes)
+            self._warn_if_not_converged(problem, result)
+            self.classes_ = classes
+            self._store_coef(problem, result.coef)
+            self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+            self.loss_curve_ = [float(v) for v in result.objective_history]
+            self._store_stream_state(result, append=False)
         return self
 
     def _check_solver_penalty(self):
@@ -208,12 +289,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             )
 
     def _effective_sample_weight(self, X, y, y_index, classes, sample_weight):
-        """``sample_weight * class_weight``, checked to leave two classes."""
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes[0]!r}."
-            )
+        """``sample_weight * class_weight``, checked to be finite and not all zero."""
         weights = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -224,55 +300,86 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             weights = weights * per_class[y_index].astype(X.dtype)
         if not np.all(np.isfinite(weights)):
             raise ValueError("sample_weight contains NaN or infinity.")
-        class_totals = np.bincount(y_index, weights=weights, minlength=len(classes))
-        if np.count_nonzero(class_totals > 0) < 2:
-            raise ValueError(
-                "The sample weights leave fewer than 2 classes with positive weight "
-                f"(total weight per class: {dict(zip(classes.tolist(), class_totals.tolist()))}); "
-                "at least 2 classes must have positive weight."
-            )
+        if not np.any(weights > 0):
+            raise ValueError("The sample weights are all zero: nothing to fit.")
         return weights
 
-    def _build_problem(self, X, y_index, n_classes, sample_weight):
-        total = float(np.sum(sample_weight, dtype=np.float64))
+    def _build_problem(self, X, y_index, n_classes, weights, total, penalty_weight=None):
+        """The problem on ``X``; the penalty is divided by ``penalty_weight``.
+
+        ``penalty_weight`` defaults to ``total``, the sum of ``weights``.
+        """
         loss = LinearSoftmaxLoss(n_classes, self.fit_intercept)
         return SoftmaxProblem(
             X=X,
             Y=loss.one_hot(y_index, X.dtype),
-            sample_weight=(sample_weight / total).astype(X.dtype, copy=False),
+            sample_weight=(weights / total).astype(X.dtype, copy=False),
             loss=loss,
-            penalty=penalty_from_params(self.C, self.l1_ratio, total),
+            penalty=penalty_from_params(
+                self.C, self.l1_ratio, total if penalty_weight is None else penalty_weight
+            ),
         )
 
-    def _initial_coef(self, problem, classes, y_index):
-        coef0 = np.zeros(problem.coef_shape, dtype=problem.dtype)
-        d = problem.n_features
-        if (
+    def _warm_start_possible(self, problem, classes):
+        return (
             self.warm_start
             and hasattr(self, "coef_")
-            and np.shape(self.coef_) == (coef0.shape[0], d)
+            and np.shape(self.coef_) == (problem.coef_shape[0], problem.n_features)
             and np.array_equal(self.classes_, classes)
-        ):
-            coef0[:, :d] = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
-            if self.fit_intercept:
-                coef0[:, d] = self.intercept_
-            return coef0
+        )
+
+    def _previous_coef(self, problem):
+        coef0 = np.zeros(problem.coef_shape, dtype=problem.dtype)
+        d = problem.n_features
+        coef0[:, :d] = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
+        if self.fit_intercept:
+            coef0[:, d] = self.intercept_
+        return coef0
+
+    def _cold_coef(self, problem, y_index):
+        coef0 = np.zeros(problem.coef_shape, dtype=problem.dtype)
         if self.fit_intercept:
             # Start the intercepts at the log class priors: the optimum of the
             # model with W = 0, usually much closer to the solution than 0.
             totals = np.bincount(
-                y_index, weights=problem.sample_weight, minlength=len(classes)
+                y_index, weights=problem.sample_weight, minlength=problem.loss.n_classes
             )
             if np.all(totals > 0):
                 log_prior = np.log(totals)
+                d = problem.n_features
                 if problem.loss.pinned_reference:
                     coef0[0, d] = log_prior[1] - log_prior[0]
                 else:
                     coef0[:, d] = log_prior - log_prior.mean()
         return coef0
 
-    def _store_result(self, problem, result, classes):
-        coef = result.coef
+    def _warn_if_not_converged(self, problem, result):
+        if not result.converged:
+            unit = "epochs" if self.solver == "sgd" else "iterations"
+            reason = (
+                f"did not converge in max_iter={self.max_iter} {unit}"
+                if result.n_iter >= self.max_iter
+                else f"stopped after {result.n_iter} {unit} ({result.message})"
+            )
+            measure = (
+                "" if np.isnan(result.optimality)
+                else f": optimality {result.optimality:.3g} > tol={self.tol:g}"
+            )
+            warnings.warn(
+                f"{type(self).__name__}(solver={self.solver!r}) {reason}{measure}. "
+                "Increase max_iter, or standardize the features.",
+                ConvergenceWarning,
+            )
+        if problem.penalty.is_zero and problem.separates(result.coef):
+            warnings.warn(
+                f"{type(self).__name__}: with C=inf the training data are linearly "
+                "separated by the fitted model, so the unpenalized objective has no "
+                "minimizer and the coefficients only stay finite because the solver "
+                "stopped. Use a finite C.",
+                ConvergenceWarning,
+            )
+
+    def _store_coef(self, problem, coef):
         d = problem.n_features
         if not problem.loss.pinned_reference:
             # Adding the same vector to every class changes no probability;
@@ -281,33 +388,10 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             coef[:, d:] -= coef[:, d:].mean(axis=0)
             if problem.penalty.is_smooth:
                 coef[:, :d] -= coef[:, :d].mean(axis=0)
-        if not result.converged:
-            reason = (
-                f"did not converge in max_iter={self.max_iter} iterations"
-                if result.n_iter >= self.max_iter
-                else f"stopped after {result.n_iter} iterations ({result.message})"
-            )
-            warnings.warn(
-                f"{type(self).__name__}(solver={self.solver!r}) {reason}: optimality "
-                f"{result.optimality:.3g} > tol={self.tol:g}. Increase max_iter, or "
-                "standardize the features.",
-                ConvergenceWarning,
-            )
-        if problem.penalty.is_zero and problem.separates(coef):
-            warnings.warn(
-                f"{type(self).__name__}: with C=inf the training data are linearly "
-                "separated by the fitted model, so the unpenalized objective has no "
-                "minimizer and the coefficients only stay finite because the solver "
-                "stopped. Use a finite C.",
-                ConvergenceWarning,
-            )
-        self.classes_ = classes
         self.coef_ = np.ascontiguousarray(coef[:, :d])
         self.intercept_ = (
             coef[:, d].copy() if self.fit_intercept else np.zeros(coef.shape[0], coef.dtype)
         )
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_curve_ = [float(v) for v in result.objective_history]
 
     # -- prediction ----------------------------------------------------------
     def decision_function(self, X):
@@ -326,7 +410,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse=_ACCEPTED_SPARSE, dtype=_FLOAT_DTYPES, reset=False
+            self, X, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES, reset=False
         )
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores

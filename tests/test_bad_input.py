@@ -159,7 +159,10 @@ def test_separable_data_without_penalty_warns_and_stays_finite(solver, n_classes
     centers = np.array([[0, 0], [10, 10], [-10, 10]])[:n_classes]
     y = np.repeat(np.arange(n_classes), 20)
     X = centers[y] + rng.standard_normal((len(y), 2))
-    with pytest.warns(ConvergenceWarning, match="separated"):
+    # SGD stops by its own rule, possibly before its model separates the data;
+    # it must still warn (it cannot converge) and stay finite.
+    match = "separated" if not SOLVERS[solver].stateful else "separated|converge"
+    with pytest.warns(ConvergenceWarning, match=match):
         model = SoftmaxClassifier(C=np.inf, solver=solver).fit(X, y)
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert np.all(np.isfinite(model.predict_proba(X)))

@@ -18,8 +18,13 @@ def _public_objects():
         obj = getattr(softmax_regression, name)
         yield f"softmax_regression.{name}"
         if isinstance(obj, type):
-            for attr in sorted(vars(obj)):
-                if not attr.startswith("_") and callable(getattr(obj, attr)):
+            # Public methods written in this package, inherited ones included.
+            for attr in sorted(dir(obj)):
+                member = getattr(obj, attr, None)
+                module = getattr(member, "__module__", "") or ""
+                if not attr.startswith("_") and callable(member) and module.startswith(
+                    "softmax_regression"
+                ):
                     yield f"softmax_regression.{name}.{attr}"
 
 

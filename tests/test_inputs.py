@@ -175,6 +175,11 @@ def test_no_intercept_gives_zero_intercepts():
 def test_verbose_prints_iterations(capsys):
     X, y = load_iris(return_X_y=True)
     for solver in SOLVER_NAMES:
-        SoftmaxClassifier(solver=solver, verbose=1, max_iter=500).fit(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            SoftmaxClassifier(solver=solver, verbose=1, max_iter=500).fit(X, y)
         out = capsys.readouterr().out
-        assert f"[{solver}] iter" in out and "optimality=" in out
+        if SOLVERS[solver].stateful:
+            assert "[sgd] epoch" in out and "eta=" in out
+        else:
+            assert f"[{solver}] iter" in out and "optimality=" in out

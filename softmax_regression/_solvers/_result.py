@@ -25,6 +25,10 @@ class SolverResult:
         Hessian-vector products (each one more pass over the data).
     message : str
         Why the solver stopped.
+    state : object or None
+        What a stochastic solver needs to continue (its optimizer state).
+    validation_scores : list of float
+        Held-out accuracy after each epoch, when early stopping is on.
     """
 
     coef: object
@@ -35,3 +39,5 @@ class SolverResult:
     n_evaluations: int = 0
     n_hessian_products: int = 0
     message: str = ""
+    state: object = None
+    validation_scores: list = field(default_factory=list)

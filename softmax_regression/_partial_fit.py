@@ -1,0 +1,170 @@
+"""Incremental learning: ``partial_fit`` over the SGD solver's state."""
+
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import validate_data
+
+from ._solvers import SGD_OPTIONS
+from ._solvers.sgd import new_stream_state, sgd_partial_fit
+from ._solvers.sgd_optimizer import SGDConfig
+
+# What every entry point accepts as X: sparse stays sparse, float32 stays float32.
+ACCEPTED_SPARSE = ["csr", "csc"]
+FLOAT_DTYPES = [np.float64, np.float32]
+
+
+@contextmanager
+def restore_on_failure(estimator):
+    """Put every attribute back as it was if the body raises (even Ctrl-C)."""
+    # Fitting only ever rebinds attributes to new objects, so a shallow copy
+    # of the instance dictionary is a complete snapshot.
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+class PartialFitMixin:
+    """``partial_fit`` and the SGD-only fitted attributes of SoftmaxClassifier.
+
+    Relies on the estimator's validation helpers (``_check_solver_penalty``,
+    ``_effective_sample_weight``, ``_build_problem``, ``_cold_coef``,
+    ``_previous_coef``, ``_store_coef``).
+    """
+
+    def _is_sgd(self):
+        return self.solver == "sgd"
+
+    @available_if(_is_sgd)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Take one SGD pass over a batch of data, continuing the last fit.
+
+        This is incremental learning of the multinomial model itself (not one
+        binary model per class). The optimizer state in ``sgd_state_`` carries
+        over between calls, so a stream of ``partial_fit`` calls continues
+        exactly where the last call (or a ``fit`` with ``solver="sgd"``)
+        stopped.
+
+        The penalty is scaled by the total sample weight seen so far, this
+        call included: after the whole data set has streamed past, the
+        objective is the one ``fit`` would minimize on all of it.
+
+        With ``early_stopping``, each call holds out ``validation_fraction``
+        of its rows (stratified when possible) and scores the model on them
+        after its pass; after ``n_iter_no_change`` calls without improvement
+        by more than ``tol`` (and, for the adaptive schedule, once the learning
+        rate cannot be lowered any more) the model returns to the best
+        coefficients seen and later calls leave it unchanged. A new ``fit``
+        starts over.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Labels of the batch; each must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels the stream can contain. Required on the first call;
+            on later calls it must equal ``classes_`` if given.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        self : SoftmaxClassifier
+            The updated estimator. If the call fails, the estimator is left
+            exactly as it was.
+        """
+        with restore_on_failure(self):
+            self._check_solver_penalty()
+            first_call = not hasattr(self, "sgd_state_")
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs the class counts of the whole data and "
+                    "is not available with partial_fit; pass a dict of class weights."
+                )
+            X, y = validate_data(
+                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES,
+                reset=first_call,
+            )
+            classes = self._stream_classes(classes, first_call)
+            encoder = LabelEncoder()
+            encoder.classes_ = classes
+            try:
+                y_index = encoder.transform(y)
+            except ValueError as error:
+                unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()))
+                raise ValueError(
+                    f"y contains labels that are not in classes={classes.tolist()}: {unknown}"
+                ) from error
+            weights = self._effective_sample_weight(X, y, y_index, classes, sample_weight)
+            call_weight = float(np.sum(weights, dtype=np.float64))
+            state = None if first_call else self.sgd_state_
+            weight_seen = call_weight + (0.0 if first_call else state.weight_seen)
+            problem = self._build_problem(X, y_index, len(classes), weights, call_weight,
+                                          penalty_weight=weight_seen)
+            if first_call:
+                coef = self._cold_coef(problem, y_index)
+                state = new_stream_state(coef, SGDConfig(self.learning_rate, self.eta0,
+                                                         self.power_t, self.momentum),
+                                         self.random_state)
+            else:
+                coef = self._previous_coef(problem)
+            result = sgd_partial_fit(
+                problem, coef, state, weight_seen=weight_seen, tol=self.tol,
+                verbose=self.verbose, **{name: getattr(self, name) for name in SGD_OPTIONS},
+            )
+            if result.n_iter == 0:
+                return self  # early stopping has ended this stream: nothing changes
+            self.classes_ = classes
+            self._store_coef(problem, result.coef)
+            previous_iter = 0 if first_call else int(self.n_iter_[0])
+            self.n_iter_ = np.array([previous_iter + result.n_iter], dtype=np.int32)
+            self.loss_curve_ = (
+                [] if first_call else list(self.loss_curve_)
+            ) + [float(v) for v in result.objective_history]
+            self._store_stream_state(result, append=not first_call)
+        return self
+
+    def _stream_classes(self, classes, first_call):
+        if first_call:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: the full "
+                    "list of labels the stream can contain."
+                )
+            classes = np.unique(np.asarray(classes))
+            if len(classes) < 2:
+                raise ValueError(
+                    f"classes must contain at least 2 classes, got only one class: "
+                    f"{classes.tolist()}."
+                )
+            return classes
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes of the "
+                f"first call, {self.classes_.tolist()}."
+            )
+        return self.classes_
+
+    def _store_stream_state(self, result, append):
+        """Record (or, for other solvers, drop) the SGD-only attributes."""
+        if result.state is None:
+            for name in ("sgd_state_", "t_", "validation_scores_"):
+                self.__dict__.pop(name, None)
+            return
+        self.sgd_state_ = result.state
+        self.t_ = result.state.n_samples_seen
+        if not self.early_stopping:
+            self.validation_scores_ = None
+        else:
+            previous = getattr(self, "validation_scores_", None) if append else None
+            self.validation_scores_ = list(previous or []) + list(result.validation_scores)

@@ -1,0 +1,125 @@
+"""Minibatch SGD as a pure ``init`` / ``update`` pair over an explicit state.
+
+The state holds everything the optimizer needs to continue where it stopped
+(velocity, step count, learning rate, L1 bookkeeping), so ``partial_fit`` and a
+warm-started ``fit`` resume exactly. ``update`` never modifies its inputs: it
+returns new coefficients and a new state.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+SCHEDULES = ("constant", "invscaling", "adaptive")
+
+
+@dataclass(frozen=True)
+class SGDConfig:
+    """Hyper-parameters of the update (see ``SoftmaxClassifier``)."""
+
+    learning_rate: str = "adaptive"
+    eta0: float = 0.1
+    power_t: float = 0.5
+    momentum: float = 0.9
+
+
+@dataclass(frozen=True)
+class SGDState:
+    """Everything that carries over between updates.
+
+    Attributes
+    ----------
+    velocity : ndarray
+        Momentum buffer, shaped like the coefficients.
+    step : int
+        Updates taken so far.
+    eta : float
+        Base learning rate; the ``"adaptive"`` schedule lowers it.
+    l1_total : float
+        Sum over all steps of ``learning rate * L1 strength``: the L1 shrinkage
+        every weight would have received if it had stayed away from zero.
+    l1_applied : ndarray
+        Shrinkage actually applied to each weight so far (signed).
+    """
+
+    velocity: np.ndarray
+    step: int
+    eta: float
+    l1_total: float
+    l1_applied: np.ndarray
+
+
+def sgd_init(coef, config):
+    """A fresh state for coefficients shaped like ``coef``."""
+    zeros = np.zeros_like(coef)
+    return SGDState(velocity=zeros, step=0, eta=float(config.eta0), l1_total=0.0,
+                    l1_applied=zeros.copy())
+
+
+def current_learning_rate(state, config):
+    """The step size of the next update under the configured schedule."""
+    if config.learning_rate == "invscaling":
+        return state.eta / (1.0 + state.step) ** config.power_t
+    return state.eta
+
+
+def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
+    """One momentum step on the smooth gradient, then the L1 shrinkage.
+
+    ``velocity = momentum * velocity - eta * gradient``, ``coef += velocity``,
+    then the cumulative L1 shrinkage, after which the velocity is set to the
+    step actually taken.
+
+    Parameters
+    ----------
+    gradient : ndarray
+        Minibatch gradient of the smooth part of the objective at ``coef``.
+    state : SGDState
+    coef : ndarray
+    config : SGDConfig
+    l1_strength : float
+        Weight of the L1 norm in the objective (0 for none).
+    n_weights : int
+        Number of leading columns of ``coef`` that are penalized (the
+        intercept column, if any, is not).
+
+    Returns
+    -------
+    new_coef : ndarray
+    new_state : SGDState
+    """
+    eta = current_learning_rate(state, config)
+    velocity = config.momentum * state.velocity - eta * gradient
+    new_coef = coef + velocity
+    l1_total, l1_applied = state.l1_total, state.l1_applied
+    if l1_strength:
+        # Cumulative L1 penalty (Tsuruoka et al., 2009): shrink each weight by
+        # the total penalty it should have received so far, minus what it
+        # already got, and never across zero. A weight that only drifts back
+        # and forth around zero is held at exactly zero.
+        l1_total = l1_total + eta * l1_strength
+        W = new_coef[:, :n_weights]
+        q = l1_applied[:, :n_weights]
+        shrunk = np.where(
+            W > 0, np.maximum(0.0, W - (l1_total + q)),
+            np.where(W < 0, np.minimum(0.0, W + (l1_total - q)), W),
+        ).astype(W.dtype, copy=False)
+        l1_applied = l1_applied.copy()
+        l1_applied[:, :n_weights] = q + (shrunk - W)
+        new_coef[:, :n_weights] = shrunk
+        # The momentum carries the step actually taken (proximal heavy ball):
+        # a weight held at zero has no velocity that would push it off again.
+        velocity = new_coef - coef
+    new_state = replace(state, velocity=velocity, step=state.step + 1, l1_total=l1_total,
+                        l1_applied=l1_applied)
+    return new_coef, new_state
+
+
+def lower_learning_rate(state, factor=5.0):
+    """The ``"adaptive"`` schedule's response to a stalled objective."""
+    return replace(state, eta=state.eta / factor)
+
+
+def raise_learning_rate(state, factor=1.1):
+    """The ``"adaptive"`` schedule's response to an epoch of steady progress."""
+    return replace(state, eta=state.eta * factor)
