@@ -9,6 +9,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import compute_class_weight
+from sklearn.utils._array_api import (
+    check_same_namespace,
+    get_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
@@ -17,7 +23,16 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._loss import LinearSoftmaxLoss, log_softmax, softmax
 from ._penalties import penalty_from_params
 from ._problem import SoftmaxProblem
-from ._partial_fit import ACCEPTED_SPARSE, FLOAT_DTYPES, PartialFitMixin, restore_on_failure
+from ._partial_fit import (
+    ACCEPTED_SPARSE,
+    PartialFitMixin,
+    float_dtypes,
+    host_numpy,
+    host_sum as _host_sum,
+    problem_array,
+    restore_on_failure,
+    same_labels as _same_labels,
+)
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
 
@@ -82,9 +97,12 @@ class SoftmaxClassifier(
     learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
         ``"sgd"`` only. ``"constant"``: ``eta0`` throughout.
         ``"invscaling"``: ``eta0 / (1 + t) ** power_t`` after ``t`` updates.
-        ``"adaptive"``: ``eta0`` until ``n_iter_no_change`` epochs in a row
-        bring no progress (see ``tol``), then divided by 5 each time; fitting
-        stops once it falls below 1e-6.
+        ``"adaptive"``: starts at ``eta0``, grows by 10% after each epoch of
+        progress (see ``tol``), is halved after ``n_iter_no_change`` epochs
+        without progress or after a diverging epoch (which also returns to the
+        best coefficients); fitting stops once it falls below 1e-6. Every
+        schedule restarts the momentum after an epoch that raised the
+        objective.
     eta0 : float, default=0.1
         ``"sgd"`` only: initial learning rate.
     power_t : float, default=0.5
@@ -214,6 +232,23 @@ class SoftmaxClassifier(
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
 
+    def set_params(self, **params):
+        """Set the parameters of this estimator, all or none.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters. Values are validated at ``fit``, as in
+            scikit-learn.
+
+        Returns
+        -------
+        self : SoftmaxClassifier
+            The estimator. If a name is unknown, no parameter is changed.
+        """
+        with restore_on_failure(self):
+            return super().set_params(**params)
+
     # -- fitting -------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -236,31 +271,38 @@ class SoftmaxClassifier(
         """
         with restore_on_failure(self):
             self._check_solver_penalty()
+            # Weights and label indices follow X to its namespace and device;
+            # the labels themselves (classes_) stay in y's, as in scikit-learn.
+            xp, _, device_ = get_namespace_and_device(X)
+            sample_weight = move_to(sample_weight, xp=xp, device=device_)
             X, y = validate_data(
-                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
+                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X)
             )
             check_classification_targets(y)
             encoder = LabelEncoder()
-            y_index = encoder.fit_transform(y)
+            y_index = move_to(encoder.fit_transform(y), xp=xp, device=device_)
             classes = encoder.classes_
-            if len(classes) < 2:
+            n_classes = classes.shape[0]
+            if n_classes < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {classes[0]!r}."
+                    f"data, but the data contains only one class: "
+                    f"{host_numpy(classes)[0]!r}."
                 )
             weights = self._effective_sample_weight(X, y, y_index, classes, sample_weight)
-            class_totals = np.bincount(y_index, weights=weights, minlength=len(classes))
+            total = _host_sum(weights)
+            problem = self._build_problem(X, y_index, n_classes, weights, total)
+            class_totals = problem.class_totals()
             if np.count_nonzero(class_totals > 0) < 2:
+                names = host_numpy(classes).tolist()
                 raise ValueError(
                     "The sample weights leave fewer than 2 classes with positive weight "
-                    f"(total weight per class: "
-                    f"{dict(zip(classes.tolist(), class_totals.tolist()))}); at least 2 "
-                    "classes must have positive weight."
+                    f"(share of the total weight per class: "
+                    f"{dict(zip(names, class_totals.tolist()))}); at least 2 classes must "
+                    "have positive weight."
                 )
-            total = float(np.sum(weights, dtype=np.float64))
-            problem = self._build_problem(X, y_index, len(classes), weights, total)
             warm = self._warm_start_possible(problem, classes)
-            coef0 = self._previous_coef(problem) if warm else self._cold_coef(problem, y_index)
+            coef0 = self._previous_coef(problem) if warm else self._cold_coef(problem)
             spec = SOLVERS[self.solver]
             options = {name: getattr(self, name) for name in spec.options}
             if spec.stateful:
@@ -273,7 +315,7 @@ class SoftmaxClassifier(
             self._warn_if_not_converged(problem, result)
             self.classes_ = classes
             self._store_coef(problem, result.coef)
-            self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+            self.n_iter_ = problem_array(problem, [result.n_iter])
             self.loss_curve_ = [float(v) for v in result.objective_history]
             self._store_stream_state(result, append=False)
         return self
@@ -293,14 +335,18 @@ class SoftmaxClassifier(
         weights = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        xp, _, device = get_namespace_and_device(weights)
         if self.class_weight is not None:
+            # Class weights are K numbers computed on the host from the labels.
             per_class = compute_class_weight(
-                self.class_weight, classes=classes, y=y, sample_weight=sample_weight
+                self.class_weight, classes=host_numpy(classes), y=host_numpy(y),
+                sample_weight=None if sample_weight is None else host_numpy(sample_weight),
             )
-            weights = weights * per_class[y_index].astype(X.dtype)
-        if not np.all(np.isfinite(weights)):
+            per_class = xp.asarray(per_class, dtype=X.dtype, device=device)
+            weights = weights * xp.take(per_class, y_index, axis=0)
+        if not bool(xp.all(xp.isfinite(weights))):
             raise ValueError("sample_weight contains NaN or infinity.")
-        if not np.any(weights > 0):
+        if not bool(xp.any(weights > 0)):
             raise ValueError("The sample weights are all zero: nothing to fit.")
         return weights
 
@@ -313,7 +359,7 @@ class SoftmaxClassifier(
         return SoftmaxProblem(
             X=X,
             Y=loss.one_hot(y_index, X.dtype),
-            sample_weight=(weights / total).astype(X.dtype, copy=False),
+            sample_weight=weights / total,
             loss=loss,
             penalty=penalty_from_params(
                 self.C, self.l1_ratio, total if penalty_weight is None else penalty_weight
@@ -324,26 +370,25 @@ class SoftmaxClassifier(
         return (
             self.warm_start
             and hasattr(self, "coef_")
-            and np.shape(self.coef_) == (problem.coef_shape[0], problem.n_features)
-            and np.array_equal(self.classes_, classes)
+            and tuple(self.coef_.shape) == (problem.coef_shape[0], problem.n_features)
+            and _same_labels(self.classes_, classes)
         )
 
     def _previous_coef(self, problem):
-        coef0 = np.zeros(problem.coef_shape, dtype=problem.dtype)
-        d = problem.n_features
-        coef0[:, :d] = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
-        if self.fit_intercept:
-            coef0[:, d] = self.intercept_
-        return coef0
+        xp, device = problem.namespace_and_device
+        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
+        coef = xp.asarray(coef, dtype=problem.dtype, device=device)
+        if not self.fit_intercept:
+            return xp.asarray(coef, copy=True)
+        intercept = xp.asarray(self.intercept_, dtype=problem.dtype, device=device)
+        return xp.concat([coef, intercept[:, None]], axis=1)
 
-    def _cold_coef(self, problem, y_index):
-        coef0 = np.zeros(problem.coef_shape, dtype=problem.dtype)
+    def _cold_coef(self, problem):
+        coef0 = np.zeros(problem.coef_shape)
         if self.fit_intercept:
             # Start the intercepts at the log class priors: the optimum of the
             # model with W = 0, usually much closer to the solution than 0.
-            totals = np.bincount(
-                y_index, weights=problem.sample_weight, minlength=problem.loss.n_classes
-            )
+            totals = problem.class_totals()
             if np.all(totals > 0):
                 log_prior = np.log(totals)
                 d = problem.n_features
@@ -351,7 +396,8 @@ class SoftmaxClassifier(
                     coef0[0, d] = log_prior[1] - log_prior[0]
                 else:
                     coef0[:, d] = log_prior - log_prior.mean()
-        return coef0
+        xp, device = problem.namespace_and_device
+        return xp.asarray(coef0, dtype=problem.dtype, device=device)
 
     def _warn_if_not_converged(self, problem, result):
         if not result.converged:
@@ -380,18 +426,21 @@ class SoftmaxClassifier(
             )
 
     def _store_coef(self, problem, coef):
+        xp, device = problem.namespace_and_device
         d = problem.n_features
+        W = coef[:, :d]
+        if self.fit_intercept:
+            intercept = coef[:, d]
+        else:
+            intercept = xp.zeros(coef.shape[0], dtype=coef.dtype, device=device)
         if not problem.loss.pinned_reference:
             # Adding the same vector to every class changes no probability;
             # the symmetric (zero-sum) representative is LogisticRegression's.
-            coef = coef.copy()
-            coef[:, d:] -= coef[:, d:].mean(axis=0)
+            intercept = intercept - xp.mean(intercept)
             if problem.penalty.is_smooth:
-                coef[:, :d] -= coef[:, :d].mean(axis=0)
-        self.coef_ = np.ascontiguousarray(coef[:, :d])
-        self.intercept_ = (
-            coef[:, d].copy() if self.fit_intercept else np.zeros(coef.shape[0], coef.dtype)
-        )
+                W = W - xp.mean(W, axis=0)
+        self.coef_ = xp.asarray(W, copy=True)
+        self.intercept_ = xp.asarray(intercept, copy=True)
 
     # -- prediction ----------------------------------------------------------
     def decision_function(self, X):
@@ -409,17 +458,22 @@ class SoftmaxClassifier(
             column per class.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="decision_function")
         X = validate_data(
-            self, X, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES, reset=False
+            self, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=False
         )
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        if scores.shape[1] == 1:
+            xp, _ = get_namespace(scores)
+            return xp.reshape(scores, (-1,))
+        return scores
 
     def _all_class_logits(self, X):
         scores = self.decision_function(X)
         if scores.ndim == 1:
             # Binary model: the first class is the reference with logit 0.
-            scores = np.stack([np.zeros_like(scores), scores], axis=1)
+            xp, _ = get_namespace(scores)
+            scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
         return scores
 
     def predict_proba(self, X):
@@ -435,6 +489,8 @@ class SoftmaxClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to one; columns follow ``classes_``.
         """
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict_proba")
         return softmax(self._all_class_logits(X), axis=1)
 
     def predict_log_proba(self, X):
@@ -450,9 +506,12 @@ class SoftmaxClassifier(
         log_proba : ndarray of shape (n_samples, n_classes)
             Computed as ``log_softmax`` of the logits.
         """
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
         return log_softmax(self._all_class_logits(X), axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags

@@ -1,13 +1,15 @@
 """Stable softmax and the multinomial cross-entropy of a linear model.
 
 Everything here is a pure function of its arguments: nothing is cached between
-calls, and all arithmetic happens in the dtype and array namespace of the
-input (float32 stays float32; scipy sparse ``X`` is never densified).
+calls, and all arithmetic happens in the dtype, array namespace and device of
+the input (float32 stays float32; a CUDA tensor stays on its GPU; scipy sparse
+``X`` is never densified). Only array-API operations are used, so NumPy,
+PyTorch, CuPy and array-api-strict arrays all work.
 """
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._array_api import get_namespace
+from sklearn.utils._array_api import device, get_namespace
 
 
 def _as_float_array(z, xp):
@@ -114,7 +116,7 @@ class LinearSoftmaxLoss:
         """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
         xp, _ = get_namespace(y_index)
         first_free = 1 if self.pinned_reference else 0
-        classes = xp.arange(first_free, self.n_classes)
+        classes = xp.arange(first_free, self.n_classes, device=device(y_index))
         return xp.astype(y_index[:, None] == classes[None, :], dtype)
 
     def coef_shape(self, n_features):

@@ -5,6 +5,13 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    device,
+    get_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import validate_data
 
@@ -14,7 +21,34 @@ from ._solvers.sgd_optimizer import SGDConfig
 
 # What every entry point accepts as X: sparse stays sparse, float32 stays float32.
 ACCEPTED_SPARSE = ["csr", "csc"]
-FLOAT_DTYPES = [np.float64, np.float32]
+
+
+def float_dtypes(X):
+    """The floating dtypes kept as they are, in X's array namespace."""
+    xp, _ = get_namespace(X)
+    return [xp.float64, xp.float32]
+
+
+def host_numpy(array):
+    """``array`` as a NumPy array on the host (labels, K class totals, ...)."""
+    return _convert_to_numpy(array, get_namespace(array)[0])
+
+
+def host_sum(array):
+    """The sum of ``array``, as a Python float."""
+    xp, _ = get_namespace(array)
+    return float(xp.sum(array))
+
+
+def problem_array(problem, values):
+    """Small integer array (``n_iter_``) in the problem's namespace and device."""
+    xp, device = problem.namespace_and_device
+    return xp.asarray(values, dtype=xp.int32, device=device)
+
+
+def same_labels(a, b):
+    a, b = host_numpy(a), host_numpy(b)
+    return a.shape == b.shape and bool(np.all(a == b))
 
 
 @contextmanager
@@ -91,28 +125,31 @@ class PartialFitMixin:
                     "class_weight='balanced' needs the class counts of the whole data and "
                     "is not available with partial_fit; pass a dict of class weights."
                 )
+            xp, _, device_ = get_namespace_and_device(X)
+            sample_weight = move_to(sample_weight, xp=xp, device=device_)
             X, y = validate_data(
-                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES,
+                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X),
                 reset=first_call,
             )
-            classes = self._stream_classes(classes, first_call)
+            classes = self._stream_classes(classes, first_call, y)
             encoder = LabelEncoder()
             encoder.classes_ = classes
             try:
-                y_index = encoder.transform(y)
+                y_index = move_to(encoder.transform(y), xp=xp, device=device_)
             except ValueError as error:
-                unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()))
+                known = host_numpy(classes).tolist()
+                unknown = sorted(set(np.unique(host_numpy(y)).tolist()) - set(known))
                 raise ValueError(
-                    f"y contains labels that are not in classes={classes.tolist()}: {unknown}"
+                    f"y contains labels that are not in classes={known}: {unknown}"
                 ) from error
             weights = self._effective_sample_weight(X, y, y_index, classes, sample_weight)
-            call_weight = float(np.sum(weights, dtype=np.float64))
+            call_weight = host_sum(weights)
             state = None if first_call else self.sgd_state_
             weight_seen = call_weight + (0.0 if first_call else state.weight_seen)
-            problem = self._build_problem(X, y_index, len(classes), weights, call_weight,
+            problem = self._build_problem(X, y_index, classes.shape[0], weights, call_weight,
                                           penalty_weight=weight_seen)
             if first_call:
-                coef = self._cold_coef(problem, y_index)
+                coef = self._cold_coef(problem)
                 state = new_stream_state(coef, SGDConfig(self.learning_rate, self.eta0,
                                                          self.power_t, self.momentum),
                                          self.random_state)
@@ -127,31 +164,38 @@ class PartialFitMixin:
             self.classes_ = classes
             self._store_coef(problem, result.coef)
             previous_iter = 0 if first_call else int(self.n_iter_[0])
-            self.n_iter_ = np.array([previous_iter + result.n_iter], dtype=np.int32)
+            self.n_iter_ = problem_array(problem, [previous_iter + result.n_iter])
             self.loss_curve_ = (
                 [] if first_call else list(self.loss_curve_)
             ) + [float(v) for v in result.objective_history]
             self._store_stream_state(result, append=not first_call)
         return self
 
-    def _stream_classes(self, classes, first_call):
-        if first_call:
-            if classes is None:
+    def _stream_classes(self, classes, first_call, y):
+        """The sorted labels of the stream, in y's namespace and device."""
+        if classes is None:
+            if first_call:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit: the full "
                     "list of labels the stream can contain."
                 )
-            classes = np.unique(np.asarray(classes))
-            if len(classes) < 2:
+            return self.classes_
+        sorted_labels = np.unique(np.asarray(host_numpy(classes) if hasattr(classes, "shape")
+                                             else classes))
+        if first_call:
+            if len(sorted_labels) < 2:
                 raise ValueError(
                     f"classes must contain at least 2 classes, got only one class: "
-                    f"{classes.tolist()}."
+                    f"{sorted_labels.tolist()}."
                 )
-            return classes
-        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            xp, _ = get_namespace(y)
+            if sorted_labels.dtype.kind in "OUS":
+                return sorted_labels  # strings live on the host, like the labels
+            return xp.asarray(sorted_labels, device=device(y))
+        if not same_labels(sorted_labels, self.classes_):
             raise ValueError(
-                f"classes={np.unique(classes).tolist()} differs from the classes of the "
-                f"first call, {self.classes_.tolist()}."
+                f"classes={sorted_labels.tolist()} differs from the classes of the "
+                f"first call, {host_numpy(self.classes_).tolist()}."
             )
         return self.classes_
 

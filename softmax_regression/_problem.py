@@ -2,7 +2,12 @@
 
 from dataclasses import dataclass
 
-from sklearn.utils._array_api import get_namespace
+import numpy as np
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    get_namespace,
+    get_namespace_and_device,
+)
 
 from ._loss import LinearSoftmaxLoss
 from ._penalties import ElasticNet
@@ -33,6 +38,12 @@ class SoftmaxProblem:
     sample_weight: object
     loss: LinearSoftmaxLoss
     penalty: ElasticNet
+
+    @property
+    def namespace_and_device(self):
+        """The array namespace and device of the problem's arrays."""
+        xp, _, device = get_namespace_and_device(self.Y)
+        return xp, device
 
     @property
     def n_features(self):
@@ -90,6 +101,17 @@ class SoftmaxProblem:
 
         return value, G, hessp
 
+    def class_totals(self):
+        """Total (normalized) sample weight of each class, as a host NumPy array."""
+        xp, _ = get_namespace(self.Y)
+        totals = np.asarray(
+            _convert_to_numpy(xp.sum(self.Y * self.sample_weight[:, None], axis=0), xp),
+            dtype=np.float64,
+        )
+        if self.loss.pinned_reference:
+            totals = np.concatenate([[float(xp.sum(self.sample_weight)) - totals[0]], totals])
+        return totals
+
     def optimality(self, coef, G):
         """Largest violation of the first-order optimality conditions.
 
@@ -118,6 +140,6 @@ class SoftmaxProblem:
             Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
             Y = xp.concat([1 - Y, Y], axis=1)
         true_logit = xp.sum(Z * Y, axis=1)
-        best_other = xp.max(xp.where(Y > 0, -xp.inf, Z), axis=1)
+        best_other = xp.max(xp.where(Y > 0, xp.full_like(Z, -xp.inf), Z), axis=1)
         margin_ok = (true_logit > best_other) | (self.sample_weight == 0)
         return bool(xp.all(margin_ok))

@@ -8,11 +8,15 @@ scipy's pool is limited, so numpy's products keep all their threads.
 """
 
 import os
+import threading
 from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
 _controllers = None
+_lock = threading.Lock()
+_users = 0
+_saved = []
 
 
 def _scipy_only_blas():
@@ -30,13 +34,26 @@ def _scipy_only_blas():
 
 @contextmanager
 def scipy_blas_single_threaded():
-    """Run the body with scipy's private BLAS (if it has one) on one thread."""
-    libs = _scipy_only_blas()
-    previous = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(1)
+    """Run the body with scipy's private BLAS (if it has one) on one thread.
+
+    Safe to enter from several threads at once: the first to enter saves the
+    setting and limits the pool, the last to leave restores it. (OpenBLAS
+    applies a limit set from any thread process-wide, or ignores it,
+    depending on the version; either way the body runs correctly.)
+    """
+    global _users, _saved
+    with _lock:
+        if _users == 0:
+            libs = _scipy_only_blas()
+            _saved = [(lib, lib.num_threads) for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _users += 1
     try:
         yield
     finally:
-        for lib, n in zip(libs, previous):
-            lib.set_num_threads(n)
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                for lib, n in _saved:
+                    lib.set_num_threads(n)

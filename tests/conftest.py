@@ -1,3 +1,9 @@
+import os
+
+# scikit-learn's array-API support needs scipy's, which is switched on by this
+# variable before scipy is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits

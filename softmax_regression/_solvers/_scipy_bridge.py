@@ -1,15 +1,18 @@
 """The one place where 2-D coefficients become scipy's flat float64 vectors."""
 
 import numpy as np
+from sklearn.utils._array_api import _convert_to_numpy
 
 
 class ScipyBridge:
     """Expose a :class:`~.._problem.SoftmaxProblem` to ``scipy.optimize``.
 
-    scipy works on a flat float64 vector ``x``; the problem works on 2-D
-    coefficients in the data's dtype. The bridge converts between the two and
-    remembers the last evaluation, so that a callback or a Hessian product at
-    the point just evaluated costs no extra pass over the data.
+    scipy works on a flat float64 NumPy vector ``x``; the problem works on 2-D
+    coefficients in the data's dtype, array namespace and device. The bridge
+    converts between the two (moving only the coefficients and gradients, never
+    data, between host and device) and remembers the last evaluation, so that
+    a callback or a Hessian product at the point just evaluated costs no extra
+    pass over the data.
 
     With ``split_l1=True`` the weights are written ``W = W+ - W-`` with
     ``W+, W- >= 0``; the L1 norm is then the linear function
@@ -25,6 +28,7 @@ class ScipyBridge:
 
     def __init__(self, problem, split_l1=False):
         self.problem = problem
+        self.xp, self.device = problem.namespace_and_device
         self.split_l1 = split_l1
         self.shape = problem.coef_shape
         self.n_weights = problem.coef_shape[0] * problem.n_features
@@ -34,8 +38,18 @@ class ScipyBridge:
         self._last = None
 
     # -- conversions ---------------------------------------------------------
+    def _to_host(self, array):
+        host = np.asarray(_convert_to_numpy(array, self.xp), dtype=np.float64)
+        if not np.all(np.isfinite(host)):
+            # Sparse products overflow silently (no floating-point flag).
+            raise FloatingPointError("overflow in a gradient or Hessian product")
+        return host
+
+    def _to_problem(self, array):
+        return self.xp.asarray(array, dtype=self.problem.dtype, device=self.device)
+
     def to_flat(self, coef):
-        coef = np.asarray(coef, dtype=np.float64)
+        coef = self._to_host(coef)
         if not self.split_l1:
             return coef.ravel()
         W = self.problem.weights(coef)
@@ -45,25 +59,22 @@ class ScipyBridge:
         )
 
     def to_coef(self, x):
-        dtype = self.problem.dtype
         if not self.split_l1:
-            return np.asarray(x.reshape(self.shape), dtype=dtype)
+            return self._to_problem(x.reshape(self.shape))
         k = self.n_weights
-        W = x[:k] - x[k : 2 * k]
-        coef = np.empty(self.shape, dtype=dtype)
-        coef[:, : self.problem.n_features] = W.reshape(self.shape[0], -1)
-        coef[:, self.problem.n_features :] = x[2 * k :].reshape(self.shape[0], -1)
-        return coef
+        W = (x[:k] - x[k : 2 * k]).reshape(self.shape[0], -1)
+        intercept = x[2 * k :].reshape(self.shape[0], -1)
+        return self._to_problem(np.concatenate([W, intercept], axis=1))
 
     def bounds(self):
         """Bounds for L-BFGS-B (``None`` when unconstrained)."""
         if not self.split_l1:
             return None
-        n_free = len(self.to_flat(np.zeros(self.shape))) - 2 * self.n_weights
+        n_free = self.shape[0] * (self.shape[1] - self.problem.n_features)  # intercepts
         return [(0.0, None)] * (2 * self.n_weights) + [(None, None)] * n_free
 
     def _flat_gradient(self, G):
-        G = np.asarray(G, dtype=np.float64)
+        G = self._to_host(G)
         if not self.split_l1:
             return G.ravel()
         l1 = self.problem.penalty.l1_strength
@@ -106,19 +117,13 @@ class ScipyBridge:
         """Hessian of the smooth objective at ``x`` times ``p`` (no split)."""
         _, _, hessp = self._evaluate(x, with_hessp=True)
         self.n_hessian_products += 1
-        V = np.asarray(p.reshape(self.shape), dtype=self.problem.dtype)
-        return np.asarray(hessp(V), dtype=np.float64).ravel()
+        return self._to_host(hessp(self._to_problem(p.reshape(self.shape)))).ravel()
 
     def state_at(self, x):
         """``(coef, objective, optimality)`` at ``x``, reusing the last evaluation."""
         value, G, _ = self._evaluate(x, with_hessp=False)
         coef = self.to_coef(x)
-        if self.split_l1:
-            # Report the L1 norm of W itself, not of the split (they differ
-            # only where W+ and W- are both positive).
-            k = self.n_weights
-            l1 = self.problem.penalty.l1_strength
-            value += l1 * float(
-                np.sum(np.abs(x[:k] - x[k : 2 * k])) - np.sum(x[: 2 * k])
-            )
+        # With the L1 split this is the value L-BFGS-B decreases; it is never
+        # below the objective at W = W+ - W- and equals it wherever W+ and W-
+        # do not overlap, as at the optimum.
         return coef, value, self.problem.optimality(coef, G)

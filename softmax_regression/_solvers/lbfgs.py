@@ -4,8 +4,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._threads import scipy_blas_single_threaded
+from ._trace import IterationTrace, overflow_is_an_error
 from ._scipy_bridge import ScipyBridge
-from ._trace import IterationTrace
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10):
@@ -40,7 +40,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10):
     if trace.start(x0):
         return trace.result(x0, message="optimal at the start")
 
-    with scipy_blas_single_threaded():
+    with scipy_blas_single_threaded(), overflow_is_an_error():
         res = minimize(
             bridge.value_gradient,
             x0,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import _convert_to_numpy, get_namespace
 
 from ._result import SolverResult
 from .sgd_optimizer import (
@@ -13,6 +14,7 @@ from .sgd_optimizer import (
     current_learning_rate,
     lower_learning_rate,
     raise_learning_rate,
+    restart_momentum,
     sgd_init,
     sgd_update,
 )
@@ -20,9 +22,8 @@ from .sgd_optimizer import (
 # Below this base learning rate the adaptive schedule gives up (as in
 # scikit-learn's SGD): further epochs cannot move the coefficients.
 _MIN_ETA = 1e-6
-# An epoch objective this far (relative) above the best one means that the
-# learning rate has grown past stability.
-_BLOW_UP = 1.0
+# An epoch objective above this multiple of the lowest one means divergence.
+_DIVERGED = 1.5
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,22 @@ class Monitor:
     """Progress of the stopping rule, carried between epochs (and calls).
 
     ``best`` is the lowest training objective, or the highest validation
-    accuracy with early stopping; ``stalls`` counts epochs since it last
-    improved by more than ``tol``. With early stopping ``best_coef`` keeps the
-    coefficients that scored ``best``.
+    accuracy with early stopping; ``stalls`` counts epochs since ``best``
+    last moved more than ``tol`` away from ``anchor``. With early stopping ``best_coef`` keeps the
+    coefficients that scored ``best``. ``last_objective`` is the previous
+    epoch's training objective, ``lowest_objective`` the lowest one and
+    ``lowest_coef`` the coefficients after that epoch (the point to return to
+    if the steps diverge).
     """
 
     best: float | None = None
+    anchor: float | None = None
     stalls: int = 0
     best_coef: object = None
     stopped: bool = False
+    last_objective: float | None = None
+    lowest_objective: float | None = None
+    lowest_coef: object = None
 
 
 @dataclass(frozen=True)
@@ -52,28 +60,40 @@ class StreamState:
     weight_seen: float = 0.0
 
 
+def take_rows(A, rows, xp):
+    """Rows ``rows`` (an index array in A's namespace and device) of ``A``."""
+    if sp.issparse(A):
+        return A[_convert_to_numpy(rows, xp)]
+    return xp.take(A, rows, axis=0)
+
+
 def class_index(problem):
     """Class indices recovered from the problem's one-hot targets."""
+    xp, _ = problem.namespace_and_device
     if problem.loss.pinned_reference:
-        return problem.Y[:, 0].astype(np.intp)
-    return np.argmax(problem.Y, axis=1)
+        return xp.astype(problem.Y[:, 0], xp.int64)
+    return xp.argmax(problem.Y, axis=1)
 
 
 def weighted_accuracy(problem, coef):
+    xp, _ = problem.namespace_and_device
     Z = problem.loss.logits(coef, problem.X)
     if problem.loss.pinned_reference:
-        predicted = (Z[:, 0] > 0).astype(np.intp)
+        predicted = xp.astype(Z[:, 0] > 0, xp.int64)
     else:
-        predicted = np.argmax(Z, axis=1)
-    correct = predicted == class_index(problem)
-    return float(np.sum(problem.sample_weight * correct) / np.sum(problem.sample_weight))
+        predicted = xp.argmax(Z, axis=1)
+    correct = xp.astype(predicted == class_index(problem), problem.dtype)
+    w = problem.sample_weight
+    return float(xp.sum(w * correct) / xp.sum(w))
 
 
 def subproblem(problem, rows):
-    """The problem restricted to ``rows``, weights renormalized to sum to one."""
-    weights = problem.sample_weight[rows]
-    total = weights.sum()
-    return replace(problem, X=problem.X[rows], Y=problem.Y[rows],
+    """The problem restricted to ``rows`` (host indices), weights summing to one."""
+    xp, device = problem.namespace_and_device
+    rows = xp.asarray(rows, device=device)
+    weights = take_rows(problem.sample_weight, rows, xp)
+    total = float(xp.sum(weights))
+    return replace(problem, X=take_rows(problem.X, rows, xp), Y=take_rows(problem.Y, rows, xp),
                    sample_weight=weights / total if total > 0 else weights)
 
 
@@ -81,13 +101,24 @@ def split_validation(problem, fraction, rng):
     """Stratified random split of the rows into training and validation parts."""
     from sklearn.model_selection import train_test_split
 
+    xp, _ = problem.namespace_and_device
     rows = np.arange(problem.X.shape[0])
-    y = class_index(problem)
+    y = _convert_to_numpy(class_index(problem), xp)
     try:
         train, valid = train_test_split(rows, test_size=fraction, stratify=y, random_state=rng)
     except ValueError:  # too few samples in some class to stratify
         train, valid = train_test_split(rows, test_size=fraction, random_state=rng)
     return subproblem(problem, np.sort(train)), subproblem(problem, np.sort(valid))
+
+
+def epoch_order(n, batch_size, rng, shuffle):
+    """Row order for one epoch: shuffled, each batch's rows sorted (faster slicing)."""
+    if not shuffle:
+        return np.arange(n)
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        order[start : start + batch_size].sort()
+    return order
 
 
 def run_epoch(problem, coef, state, config, batch_size, shuffle):
@@ -96,63 +127,83 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle):
     The minibatch gradient is ``n / b * sum_{i in B} w_i grad CE_i`` plus the
     gradient of the smooth penalty, with ``b = min(batch_size, n)``: with
     weights ``w`` summing to one it is an unbiased estimate of the full
-    gradient for every full batch. The returned objective is the
-    average of the minibatch objectives met during the epoch (no extra pass).
+    gradient for every full batch. The returned objective is the average of
+    the minibatch objectives met during the epoch (no extra pass). The row
+    order moves to the data's device once per epoch; batches are sliced there.
     """
-    X, Y, w = problem.X, problem.Y, problem.sample_weight
-    n = X.shape[0]
-    rng = state.random_state
-    order = rng.permutation(n) if shuffle else np.arange(n)
-    penalty = problem.penalty
-    d = problem.n_features
-    optimizer = state.optimizer
-    total = 0.0
+    xp, device = problem.namespace_and_device
+    n = problem.X.shape[0]
     # Every batch weighs its samples by n / batch_size, so that a short last
     # batch takes a proportionally short step instead of a full step on a
     # noisy gradient from a handful of samples.
     batch_size = min(batch_size, n)
-    scale = w.dtype.type(n / batch_size)
+    order = xp.asarray(epoch_order(n, batch_size, state.random_state, shuffle), device=device)
+    l1_strength = problem.penalty.l1_strength
+    d = problem.n_features
+    optimizer = state.optimizer
+    total = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
-        if shuffle:
-            rows = np.sort(rows)  # sorted rows slice faster, same batch
-        batch_weight = w[rows] * scale
-        value, G = problem.loss.loss_gradient(coef, X[rows], Y[rows], batch_weight)
+        batch = replace(
+            problem,
+            X=take_rows(problem.X, rows, xp),
+            Y=take_rows(problem.Y, rows, xp),
+            sample_weight=take_rows(problem.sample_weight, rows, xp) * (n / batch_size),
+        )
+        value, G = batch.smooth_value_gradient(coef)
+        # value = sum_{i in B} CE_i / batch_size + L2 part: split it to add up
+        # the epoch's cross-entropy per sample and the penalty per batch.
         W = coef[:, :d]
-        if penalty.l2_strength:
-            value += penalty.smooth_value(W)
-            G[:, :d] += penalty.smooth_gradient(W)
-        total += (value + penalty.l1_strength * float(np.abs(W).sum())) * len(rows)
-        coef, optimizer = sgd_update(G, optimizer, coef, config, penalty.l1_strength, d)
+        smooth_penalty = problem.penalty.smooth_value(W)
+        total += (value - smooth_penalty) * batch_size
+        total += problem.penalty.value(W) * rows.shape[0]
+        coef, optimizer = sgd_update(G, optimizer, coef, config, l1_strength, d)
     return coef, replace(state, optimizer=optimizer), total / n
 
 
+def _copy(array):
+    xp, _ = get_namespace(array)
+    return xp.asarray(array, copy=True)
+
+
 def update_monitor(monitor, score, coef, tol, n_iter_no_change, higher_is_better):
-    """Record one epoch's score; returns (monitor, stalled)."""
+    """Record one epoch's score; returns (monitor, stalled).
+
+    Progress is counted over a window: the best score must move by more than
+    ``tol`` from where it stood when the window opened (``anchor``). Slow but
+    steady progress (several epochs adding up to more than ``tol``) is not a
+    stall; ``n_iter_no_change`` epochs that together gain at most ``tol`` are.
+    """
+    sign = 1.0 if higher_is_better else -1.0
     if monitor.best is None:
-        gain = np.inf
-    else:
-        gain = score - monitor.best if higher_is_better else monitor.best - score
-    if gain > tol:
-        return replace(monitor, best=score, stalls=0,
-                       best_coef=coef.copy() if higher_is_better else None), False
-    if higher_is_better and score > monitor.best:
-        monitor = replace(monitor, best=score, best_coef=coef.copy())
+        return replace(monitor, best=score, anchor=score, stalls=0,
+                       best_coef=_copy(coef) if higher_is_better else None), False
+    if sign * (score - monitor.best) > 0:
+        monitor = replace(monitor, best=score,
+                          best_coef=_copy(coef) if higher_is_better else None)
+    if sign * (monitor.best - monitor.anchor) > tol:
+        return replace(monitor, anchor=monitor.best, stalls=0), False
     stalls = monitor.stalls + 1
     return replace(monitor, stalls=stalls), stalls >= n_iter_no_change
 
 
 def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
-    """Apply the stopping rule after an epoch; returns (state, stop, score).
+    """Apply the stopping rule after an epoch; returns (state, stop, score, coef).
 
     The rule watches the validation accuracy when there is a validation part,
-    else the training objective. The adaptive schedule raises the learning
-    rate by 10% after each epoch that makes progress, and divides it by 5 after
-    ``n_iter_no_change`` epochs without (or at once when the objective jumps
-    twice its best); it stops once the rate falls below 1e-6. The other
+    else the training objective. Whatever the schedule, an epoch that raises
+    the training objective restarts the momentum (its oscillations decay like
+    ``momentum ** (steps / 2)``, whatever the rate), and one that raises it
+    by half its best value returns to the best coefficients seen (the steps
+    diverged). The adaptive schedule also raises the rate by 10% after each
+    epoch of progress (steady progress means the steps are too short, not too
+    noisy), halves it after a divergence or after ``n_iter_no_change``
+    epochs without progress, and stops once it falls below 1e-6. The other
     schedules stop at the first stall.
     """
+    xp, _ = get_namespace(coef)
     score = None
+    previous = state.monitor.last_objective
     if valid is not None:
         score = weighted_accuracy(valid, coef)
         monitor, stalled = update_monitor(state.monitor, score, coef, tol, n_iter_no_change,
@@ -160,24 +211,41 @@ def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
     else:
         monitor, stalled = update_monitor(state.monitor, objective, coef, tol,
                                           n_iter_no_change, higher_is_better=False)
-    state = replace(state, monitor=monitor)
+    monitor = replace(monitor, last_objective=objective)
+    optimizer = state.optimizer
+    if monitor.lowest_objective is None or objective < monitor.lowest_objective:
+        monitor = replace(monitor, lowest_objective=objective, lowest_coef=_copy(coef))
+    diverged = objective > _DIVERGED * monitor.lowest_objective + tol
+    if diverged:
+        coef = monitor.lowest_coef
+        stalled = config.learning_rate != "adaptive"
+    if diverged or (previous is not None and objective > previous):
+        optimizer = restart_momentum(optimizer)
     if config.learning_rate == "adaptive":
-        if monitor.stalls == 0:
-            # Steady progress: few steps per epoch, not noise, limit the fit.
-            return replace(state, optimizer=raise_learning_rate(state.optimizer)), False, score
-        if valid is None and objective > monitor.best + _BLOW_UP * abs(monitor.best):
-            stalled = True  # the rate overshot: lower it now, not epochs later
-    if not stalled:
-        return state, False, score
-    if config.learning_rate == "adaptive" and state.optimizer.eta / 5 >= _MIN_ETA:
-        state = replace(state, optimizer=lower_learning_rate(state.optimizer),
-                        monitor=replace(monitor, stalls=0))
-        return state, False, score
-    return state, True, score
+        if diverged:
+            optimizer = lower_learning_rate(optimizer)
+        elif monitor.stalls == 0:
+            optimizer = raise_learning_rate(optimizer)
+        elif stalled:
+            optimizer = lower_learning_rate(optimizer)
+            monitor = replace(monitor, stalls=0)
+            stalled = optimizer.eta < _MIN_ETA
+    return replace(state, optimizer=optimizer, monitor=monitor), stalled, score, coef
+
+
+def optimality(problem, coef):
+    """The problem's optimality measure at ``coef`` (one full pass over the data).
+
+    SGD stops by its own rule, but reports the same measure as every other
+    solver: the largest distance of the full gradient to the subdifferential.
+    """
+    _, G = problem.smooth_value_gradient(coef)
+    return problem.optimality(coef, G)
 
 
 def _check_finite(objective, coef, where):
-    if not np.isfinite(objective) or not np.all(np.isfinite(coef)):
+    xp, _ = get_namespace(coef)
+    if not np.isfinite(objective) or not bool(xp.all(xp.isfinite(coef))):
         raise FloatingPointError(
             f"SGD diverged in {where} (objective {objective}); lower eta0 or "
             "standardize the features."
@@ -198,7 +266,8 @@ def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
     Stops after ``n_iter_no_change`` epochs in a row in which the training
     objective (or, with ``early_stopping``, the validation accuracy) did not
     improve by more than ``tol``; the ``"adaptive"`` schedule first divides the
-    learning rate by 5 and only stops once it falls below 1e-6.
+    learning rate (see :func:`_after_epoch`) and only stops once it falls
+    below 1e-6.
 
     Parameters
     ----------
@@ -241,14 +310,15 @@ early_stopping, validation_fraction, n_iter_no_change
         coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
         history.append(objective)
         _check_finite(objective, coef, f"epoch {epoch}")
-        state, stop, score = _after_epoch(state, coef, objective, valid, config, tol,
+        state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
                                           n_iter_no_change)
         if score is not None:
             scores.append(score)
         if verbose:
             eta = current_learning_rate(state.optimizer, config)
             extra = f"  validation accuracy={score:.4f}" if score is not None else ""
-            print(f"[sgd] epoch {epoch:4d}  objective={objective:.10g}  eta={eta:.3g}{extra}")
+            print(f"[sgd] epoch {epoch:4d}  objective={objective:.10g}  eta={eta:.3g}"
+                  f"  optimality={optimality(train, coef):.3e}{extra}")
         if stop:
             converged = True
             break
@@ -256,9 +326,11 @@ early_stopping, validation_fraction, n_iter_no_change
         coef = state.monitor.best_coef
     n_seen = epoch * train.X.shape[0]
     state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen)
+    final_optimality = optimality(train, coef)
     return SolverResult(
-        coef=coef, n_iter=epoch, converged=converged, objective_history=history,
-        n_evaluations=epoch * -(-train.X.shape[0] // batch_size),
+        coef=coef, n_iter=epoch, converged=converged or final_optimality <= tol,
+        objective_history=history, optimality=final_optimality,
+        n_evaluations=epoch * -(-train.X.shape[0] // batch_size) + 1,
         message="no improvement" if converged else "max_iter reached",
         state=state, validation_scores=scores,
     )
@@ -298,7 +370,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         train, valid = split_validation(problem, validation_fraction, state.random_state)
     coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
     _check_finite(objective, coef, "partial_fit")
-    state, stop, score = _after_epoch(state, coef, objective, valid, config, tol,
+    state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
                                       n_iter_no_change)
     if stop and not early_stopping:
         stop = False

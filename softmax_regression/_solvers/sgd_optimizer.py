@@ -8,7 +8,7 @@ returns new coefficients and a new state.
 
 from dataclasses import dataclass, replace
 
-import numpy as np
+from sklearn.utils._array_api import get_namespace
 
 SCHEDULES = ("constant", "invscaling", "adaptive")
 
@@ -42,18 +42,18 @@ class SGDState:
         Shrinkage actually applied to each weight so far (signed).
     """
 
-    velocity: np.ndarray
+    velocity: object
     step: int
     eta: float
     l1_total: float
-    l1_applied: np.ndarray
+    l1_applied: object
 
 
 def sgd_init(coef, config):
     """A fresh state for coefficients shaped like ``coef``."""
-    zeros = np.zeros_like(coef)
-    return SGDState(velocity=zeros, step=0, eta=float(config.eta0), l1_total=0.0,
-                    l1_applied=zeros.copy())
+    xp, _ = get_namespace(coef)
+    return SGDState(velocity=xp.zeros_like(coef), step=0, eta=float(config.eta0),
+                    l1_total=0.0, l1_applied=xp.zeros_like(coef))
 
 
 def current_learning_rate(state, config):
@@ -97,16 +97,15 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
         # the total penalty it should have received so far, minus what it
         # already got, and never across zero. A weight that only drifts back
         # and forth around zero is held at exactly zero.
+        xp, _ = get_namespace(coef)
         l1_total = l1_total + eta * l1_strength
         W = new_coef[:, :n_weights]
         q = l1_applied[:, :n_weights]
-        shrunk = np.where(
-            W > 0, np.maximum(0.0, W - (l1_total + q)),
-            np.where(W < 0, np.minimum(0.0, W + (l1_total - q)), W),
-        ).astype(W.dtype, copy=False)
-        l1_applied = l1_applied.copy()
-        l1_applied[:, :n_weights] = q + (shrunk - W)
-        new_coef[:, :n_weights] = shrunk
+        shrunk_positive = xp.clip(W - (l1_total + q), min=0.0)
+        shrunk_negative = -xp.clip(-(W + (l1_total - q)), min=0.0)
+        shrunk = xp.where(W > 0, shrunk_positive, xp.where(W < 0, shrunk_negative, W))
+        l1_applied = xp.concat([q + (shrunk - W), l1_applied[:, n_weights:]], axis=1)
+        new_coef = xp.concat([shrunk, new_coef[:, n_weights:]], axis=1)
         # The momentum carries the step actually taken (proximal heavy ball):
         # a weight held at zero has no velocity that would push it off again.
         velocity = new_coef - coef
@@ -115,7 +114,7 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
     return new_coef, new_state
 
 
-def lower_learning_rate(state, factor=5.0):
+def lower_learning_rate(state, factor=2.0):
     """The ``"adaptive"`` schedule's response to a stalled objective."""
     return replace(state, eta=state.eta / factor)
 
@@ -123,3 +122,9 @@ def lower_learning_rate(state, factor=5.0):
 def raise_learning_rate(state, factor=1.1):
     """The ``"adaptive"`` schedule's response to an epoch of steady progress."""
     return replace(state, eta=state.eta * factor)
+
+
+def restart_momentum(state):
+    """Zero the velocity (an adaptive restart), keeping everything else."""
+    xp, _ = get_namespace(state.velocity)
+    return replace(state, velocity=xp.zeros_like(state.velocity))
