@@ -1,0 +1,203 @@
+"""Extreme numerics: every case gives a finite model or a clear ValueError.
+
+Never NaN or inf in ``coef_``, ``intercept_`` or the predictions, and never an
+overflow/invalid-value RuntimeWarning on the way (those are errors here, as
+in the project's pytest configuration).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from softmax_regression import SoftmaxClassifier
+
+from _strategies import ALL_SOLVERS
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def _blobs(n_samples=80, n_features=5, n_classes=3, seed=0, spread=1.0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_samples) % n_classes
+    centers = rng.standard_normal((n_classes, n_features)) * 2
+    X = centers[y] + spread * rng.standard_normal((n_samples, n_features))
+    return X, y
+
+
+def assert_finite_model(model, X, n_classes):
+    assert np.all(np.isfinite(model.coef_)), model.coef_
+    assert np.all(np.isfinite(model.intercept_)), model.intercept_
+    decision = model.decision_function(X)
+    proba = model.predict_proba(X)
+    log_proba = model.predict_log_proba(X)
+    assert np.all(np.isfinite(decision))
+    assert np.all(np.isfinite(proba)) and np.all((proba >= 0) & (proba <= 1))
+    assert np.all(np.isfinite(log_proba)) and np.all(log_proba <= 0)
+    assert proba.shape == (X.shape[0], n_classes)
+    atol = 1e-12 if model.coef_.dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=atol)
+    assert set(np.unique(model.predict(X))) <= set(model.classes_)
+
+
+def assert_clear_value_error(error):
+    """A ValueError of this library or of scikit-learn's input validation.
+
+    A ValueError leaking out of numpy/scipy internals (say scipy's "array must
+    not contain infs or NaNs" from inside an optimizer) names nothing the user
+    can act on, so it does not count as a clear error.
+    """
+    assert str(error), "a ValueError must say what is wrong"
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    origin = tb.tb_frame.f_code.co_filename
+    assert "softmax_regression" in origin or "sklearn" in origin, (
+        f"ValueError from {origin}: {error}"
+    )
+
+
+def fit_finite_or_value_error(X, y, **params):
+    """Fit; a ValueError with a message is acceptable, anything else must be finite."""
+    model = SoftmaxClassifier(**params)
+    try:
+        with warnings.catch_warnings():
+            # Not converging on a degenerate problem is fine; not being finite is not.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+    except ValueError as error:
+        assert_clear_value_error(error)
+        return None
+    assert_finite_model(model, X, len(np.unique(y)))
+    return model
+
+
+# -- scaled features ---------------------------------------------------------------------------
+
+# 1e+-150 is about the square root of the largest/smallest float64, so squares
+# of features (the Hessian) are near the edge of the range; 1e+-18 is the
+# float32 counterpart.
+SCALES = [
+    pytest.param(np.float64, 1e150, id="float64-1e150"),
+    pytest.param(np.float64, 1e-150, id="float64-1e-150"),
+    pytest.param(np.float32, 1e18, id="float32-1e18"),
+    pytest.param(np.float32, 1e-18, id="float32-1e-18"),
+]
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("C", [1.0, np.inf])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("dtype, scale", SCALES)
+def test_scaled_features(dtype, scale, fmt, C, solver):
+    X, y = _blobs()
+    X = (X * scale).astype(dtype)
+    if fmt == "csr":
+        X = sp.csr_array(X)
+    model = fit_finite_or_value_error(X, y, C=C, solver=solver)
+    if model is not None:
+        assert model.coef_.dtype == dtype
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_predicting_on_scaled_rows_is_finite(solver, scale):
+    X, y = _blobs()
+    model = fit_finite_or_value_error(X, y, solver=solver)
+    assert_finite_model(model, X * scale, 3)
+
+
+# -- degenerate features -----------------------------------------------------------------------
+
+
+def _with_constant_column(X):
+    return np.column_stack([X, np.full(len(X), 3.0)])
+
+
+DEGENERATE = {
+    "one constant feature": lambda X: _with_constant_column(X),
+    "all features constant": lambda X: np.full_like(X, 7.0),
+    "all features zero": lambda X: np.zeros_like(X),
+    "duplicated features": lambda X: np.column_stack([X, X, X[:, :1]]),
+    "a feature duplicated at 1e8 scale": lambda X: np.column_stack([X, 1e8 * X[:, :1]]),
+}
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("C", [1.0, np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_degenerate_features(case, dtype, C, solver):
+    X, y = _blobs(spread=3.0)  # overlapping classes: a finite optimum exists
+    X = DEGENERATE[case](X).astype(dtype)
+    fit_finite_or_value_error(X, y, C=C, solver=solver)
+    fit_finite_or_value_error(sp.csc_array(X), y, C=C, solver=solver)
+
+
+# -- separable data without a penalty ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("max_iter", [100, 10_000])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "dtype, fmt, weighted",
+    [(np.float64, "dense", False), (np.float32, "dense", False),
+     (np.float64, "csr", True), (np.float32, "csc", True)],
+)
+def test_separable_data_with_C_inf_warns_and_stays_finite(
+    dtype, fmt, weighted, n_classes, max_iter, solver
+):
+    X, y = _blobs(n_samples=60, n_features=2, n_classes=n_classes, spread=0.05)
+    X = X.astype(dtype)
+    if fmt != "dense":
+        X = {"csr": sp.csr_array, "csc": sp.csc_array}[fmt](X)
+    sample_weight = np.linspace(0.5, 2.0, len(y)) if weighted else None
+    model = SoftmaxClassifier(C=np.inf, solver=solver, max_iter=max_iter)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y, sample_weight=sample_weight)
+    assert_finite_model(model, X, n_classes)
+    assert model.coef_.dtype == dtype
+
+
+# -- unusual class structure ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("C", [1.0, np.inf])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_a_class_with_a_single_sample(n_classes, class_weight, C, solver):
+    X, y = _blobs(n_samples=60, n_classes=n_classes - 1, spread=3.0)
+    y[7] = 99  # the only sample of its class
+    model = fit_finite_or_value_error(X, y, C=C, solver=solver, class_weight=class_weight)
+    if model is not None:
+        assert 99 in model.classes_ and len(model.classes_) == n_classes
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_a_thousand_classes(solver):
+    n_classes = 1000
+    X, y = _blobs(n_samples=2 * n_classes, n_features=3, n_classes=n_classes, spread=1.0)
+    # Finiteness, not convergence, is what this checks; SGD epochs over 1000
+    # classes are expensive, so it gets only a few.
+    max_iter = 3 if solver == "sgd" else 100
+    model = fit_finite_or_value_error(X, y, solver=solver, max_iter=max_iter)
+    assert model is not None
+    assert model.coef_.shape == (n_classes, 3)
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("C", [1.0, np.inf])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_many_more_features_than_samples(fmt, C, solver):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 5000))
+    y = np.arange(20) % 3
+    if fmt == "csr":
+        X[rng.random(X.shape) < 0.9] = 0.0
+        X = sp.csr_array(X)
+    model = fit_finite_or_value_error(X, y, C=C, solver=solver)
+    assert model is not None and model.coef_.shape == (3, 5000)
