@@ -1,0 +1,128 @@
+"""Array API: the estimator on array-api-strict, PyTorch (CPU, CUDA) and CuPy arrays."""
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.datasets import load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._array_api import _convert_to_numpy
+from sklearn.utils.estimator_checks import check_array_api_input
+
+from softmax_regression import SoftmaxClassifier
+from softmax_regression._solvers import SOLVERS
+
+SOLVER_NAMES = sorted(SOLVERS)
+
+
+def _namespaces():
+    """(namespace, device) pairs available here; GPU ones only with a GPU."""
+    pairs = []
+    try:
+        import array_api_strict  # noqa: F401
+
+        pairs.append(("array_api_strict", None))
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        pairs.append(("torch", "cpu"))
+        if torch.cuda.is_available():
+            pairs.append(("torch", "cuda"))
+    except ImportError:
+        pass
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            pairs.append(("cupy", None))
+    except Exception:  # cupy missing, or no usable GPU
+        pass
+    return pairs
+
+
+def _module(name):
+    return pytest.importorskip(name)
+
+
+NAMESPACES = _namespaces()
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+@pytest.mark.parametrize("dtype_name", ["float64", "float32"])
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_sklearn_array_api_check(solver, dtype_name, namespace, device):
+    # Value checks compare with NumPy at float32 precision; SGD amplifies
+    # float32 rounding differences between libraries over its epochs, so its
+    # values are compared in float64 only.
+    check_values = not (SOLVERS[solver].stateful and dtype_name == "float32")
+    check_array_api_input(
+        "SoftmaxClassifier", SoftmaxClassifier(solver=solver, random_state=0), namespace,
+        device_name=device, dtype_name=dtype_name, check_values=check_values,
+        check_sample_weight=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("params", [
+    {"solver": "lbfgs"}, {"solver": "newton-cg"}, {"solver": "lbfgs", "l1_ratio": 0.5},
+    {"solver": "sgd", "random_state": 0}, {"solver": "sgd", "l1_ratio": 1.0, "random_state": 0},
+    {"solver": "lbfgs", "class_weight": "balanced"},
+])
+def test_array_api_strict_equals_numpy(wine, params):
+    xp = _module("array_api_strict")
+    X, y = wine
+    sample_weight = np.linspace(0.5, 1.5, len(y))
+    reference = SoftmaxClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    with config_context(array_api_dispatch=True):
+        model = SoftmaxClassifier(**params).fit(
+            xp.asarray(X), xp.asarray(y), sample_weight=xp.asarray(sample_weight))
+        proba = model.predict_proba(xp.asarray(X))
+        predicted = model.predict(xp.asarray(X))
+    strict_array = type(xp.asarray(0.0))
+    for value in (model.coef_, model.intercept_, proba, predicted):
+        assert isinstance(value, strict_array)
+    np.testing.assert_allclose(_convert_to_numpy(model.coef_, xp), reference.coef_,
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(_convert_to_numpy(model.intercept_, xp), reference.intercept_,
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(_convert_to_numpy(proba, xp), reference.predict_proba(X),
+                               rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(_convert_to_numpy(predicted, xp), reference.predict(X))
+    assert reference.n_iter_[0] == int(model.n_iter_[0])
+
+
+def test_partial_fit_on_array_api_strict():
+    xp = _module("array_api_strict")
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reference = SoftmaxClassifier(solver="sgd", random_state=0)
+    with config_context(array_api_dispatch=True):
+        model = SoftmaxClassifier(solver="sgd", random_state=0)
+        for rows in np.array_split(np.random.default_rng(0).permutation(150), 3):
+            reference.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+            model.partial_fit(xp.asarray(X[rows]), xp.asarray(y[rows]), classes=[0, 1, 2])
+    np.testing.assert_allclose(_convert_to_numpy(model.coef_, xp), reference.coef_,
+                               rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_torch_tensors_stay_on_their_device(wine, solver):
+    torch = _module("torch")
+    X, y = wine
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    X_t = torch.asarray(X, dtype=torch.float32, device=device)
+    y_t = torch.asarray(y, device=device)
+    with config_context(array_api_dispatch=True):
+        model = SoftmaxClassifier(solver=solver, random_state=0).fit(X_t, y_t)
+        proba = model.predict_proba(X_t)
+    for value in (model.coef_, model.intercept_, model.classes_, proba):
+        assert isinstance(value, torch.Tensor) and value.device.type == device
+    assert model.coef_.dtype == torch.float32
+    reference = SoftmaxClassifier(solver=solver, random_state=0).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(proba.cpu().numpy(), reference.predict_proba(X), atol=2e-3)
