@@ -18,21 +18,29 @@ from sklearn.utils._array_api import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._loss import LinearSoftmaxLoss, log_softmax, softmax
-from ._penalties import penalty_from_params
-from ._problem import SoftmaxProblem
 from ._partial_fit import (
     ACCEPTED_SPARSE,
     PartialFitMixin,
     float_dtypes,
     host_numpy,
-    host_sum as _host_sum,
     problem_array,
     restore_on_failure,
+)
+from ._partial_fit import (
+    host_sum as _host_sum,
+)
+from ._partial_fit import (
     same_labels as _same_labels,
 )
+from ._penalties import penalty_from_params
+from ._problem import SoftmaxProblem
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
 

@@ -7,9 +7,10 @@ the input (float32 stays float32; a CUDA tensor stays on its GPU; scipy sparse
 PyTorch, CuPy and array-api-strict arrays all work.
 """
 
-import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._array_api import device, get_namespace
+from sklearn.utils._array_api import device
+
+from ._namespace import namespace
 
 
 def _as_float_array(z, xp):
@@ -43,7 +44,7 @@ def softmax(z, axis=-1):
     >>> softmax([1000.0, 1000.0]).tolist()
     [0.5, 0.5]
     """
-    xp, _ = get_namespace(z)
+    xp = namespace(z)
     z = _as_float_array(z, xp)
     e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
     e /= xp.sum(e, axis=axis, keepdims=True)
@@ -74,7 +75,7 @@ def log_softmax(z, axis=-1):
     >>> log_softmax([0.0, 1e4]).tolist()
     [-10000.0, 0.0]
     """
-    xp, _ = get_namespace(z)
+    xp = namespace(z)
     z = _as_float_array(z, xp)
     shifted = z - xp.max(z, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
@@ -114,7 +115,7 @@ class LinearSoftmaxLoss:
 
     def one_hot(self, y_index, dtype):
         """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
-        xp, _ = get_namespace(y_index)
+        xp = namespace(y_index)
         first_free = 1 if self.pinned_reference else 0
         classes = xp.arange(first_free, self.n_classes, device=device(y_index))
         return xp.astype(y_index[:, None] == classes[None, :], dtype)
@@ -139,7 +140,7 @@ class LinearSoftmaxLoss:
         else:
             G = R.T @ X
         if self.fit_intercept:
-            xp, _ = get_namespace(R)
+            xp = namespace(R)
             G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
         return G
 
@@ -150,7 +151,7 @@ class LinearSoftmaxLoss:
         every exponent <= 0, so no exponential overflows and the normalizer
         ``s >= 1`` never underflows.
         """
-        xp, _ = get_namespace(Z)
+        xp = namespace(Z)
         m = xp.max(Z, axis=1, keepdims=True)
         if self.pinned_reference:
             m = xp.clip(m, min=0.0)
@@ -163,7 +164,7 @@ class LinearSoftmaxLoss:
 
     def loss(self, coef, X, Y, sample_weight):
         """Value of ``sum_i s_i CE_i``."""
-        xp, _ = get_namespace(Y)
+        xp = namespace(Y)
         Z = self.logits(coef, X)
         lse, _ = self._log_normalizer_and_proba(Z)
         # CE_i = logsumexp(z_i) - z_i[y_i]
@@ -180,7 +181,7 @@ class LinearSoftmaxLoss:
         return value, self._transpose_product(R, X)
 
     def _value_residual(self, coef, X, Y, sample_weight):
-        xp, _ = get_namespace(Y)
+        xp = namespace(Y)
         Z = self.logits(coef, X)
         lse, P = self._log_normalizer_and_proba(Z)
         Z *= Y
@@ -200,7 +201,7 @@ class LinearSoftmaxLoss:
             ``hessp(V)`` returns ``H V`` for a direction ``V`` of ``coef``'s
             shape, reusing the probabilities computed here.
         """
-        xp, _ = get_namespace(Y)
+        xp = namespace(Y)
         value, R, P = self._value_residual(coef, X, Y, sample_weight)
         gradient = self._transpose_product(R, X)
         weights = sample_weight[:, None]

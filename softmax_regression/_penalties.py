@@ -8,7 +8,7 @@ largest distance of ``-gradient`` of the smooth part to the subdifferential of
 the non-smooth part, over all coefficients.
 """
 
-from sklearn.utils._array_api import get_namespace
+from ._namespace import namespace
 
 
 class ElasticNet:
@@ -35,7 +35,7 @@ class ElasticNet:
         return self.l1_strength == 0.0
 
     def value(self, W):
-        xp, _ = get_namespace(W)
+        xp = namespace(W)
         value = 0.0
         if self.l2_strength:
             value += 0.5 * self.l2_strength * float(xp.sum(W * W))
@@ -44,7 +44,7 @@ class ElasticNet:
         return value
 
     def smooth_value(self, W):
-        xp, _ = get_namespace(W)
+        xp = namespace(W)
         if not self.l2_strength:
             return 0.0
         return 0.5 * self.l2_strength * float(xp.sum(W * W))
@@ -59,7 +59,7 @@ class ElasticNet:
         """Proximal operator of ``step`` times the non-smooth part: soft-thresholding."""
         if not self.l1_strength:
             return W
-        xp, _ = get_namespace(W)
+        xp = namespace(W)
         threshold = step * self.l1_strength
         return xp.sign(W) * xp.clip(xp.abs(W) - threshold, min=0.0)
 
@@ -70,7 +70,7 @@ class ElasticNet:
         Where ``W != 0`` the subdifferential is the point ``l1 * sign(W)``;
         where ``W == 0`` it is the interval ``[-l1, l1]``.
         """
-        xp, _ = get_namespace(G)
+        xp = namespace(G)
         if not self.l1_strength:
             return xp.abs(G)
         l1 = self.l1_strength

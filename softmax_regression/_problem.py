@@ -5,11 +5,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._array_api import (
     _convert_to_numpy,
-    get_namespace,
     get_namespace_and_device,
 )
 
 from ._loss import LinearSoftmaxLoss
+from ._namespace import namespace
 from ._penalties import ElasticNet
 
 
@@ -63,7 +63,7 @@ class SoftmaxProblem:
 
     def _with_penalty_block(self, G, penalty_block):
         if self.loss.fit_intercept:
-            xp, _ = get_namespace(G)
+            xp = namespace(G)
             zeros = xp.zeros_like(G[:, -1:])
             penalty_block = xp.concat([penalty_block, zeros], axis=1)
         return G + penalty_block
@@ -103,7 +103,7 @@ class SoftmaxProblem:
 
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""
-        xp, _ = get_namespace(self.Y)
+        xp = namespace(self.Y)
         totals = np.asarray(
             _convert_to_numpy(xp.sum(self.Y * self.sample_weight[:, None], axis=0), xp),
             dtype=np.float64,
@@ -118,7 +118,7 @@ class SoftmaxProblem:
         ``G`` is the smooth gradient at ``coef``. Zero exactly at a minimizer;
         this is the quantity every solver compares with ``tol``.
         """
-        xp, _ = get_namespace(G)
+        xp = namespace(G)
         d = self.n_features
         violation = float(
             xp.max(self.penalty.subgradient_distance(coef[:, :d], G[:, :d]))
@@ -133,7 +133,7 @@ class SoftmaxProblem:
         Then scaling ``coef`` up lowers the loss forever: without a penalty
         the objective has no minimizer.
         """
-        xp, _ = get_namespace(self.Y)
+        xp = namespace(self.Y)
         Z = self.loss.logits(coef, self.X)
         Y = self.Y
         if self.loss.pinned_reference:

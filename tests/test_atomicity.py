@@ -12,13 +12,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import softmax_regression._loss as loss_module
 from softmax_regression import SoftmaxClassifier
-
-from _strategies import ALL_SOLVERS
 
 pd = pytest.importorskip("pandas")
 

@@ -9,12 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _strategies import ALL_SOLVERS
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier
-
-from _strategies import ALL_SOLVERS
 
 pd = pytest.importorskip("pandas")
 

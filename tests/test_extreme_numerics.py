@@ -10,11 +10,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier
-
-from _strategies import ALL_SOLVERS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

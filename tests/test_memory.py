@@ -32,11 +32,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier
-
-from _strategies import ALL_SOLVERS
 
 MiB = 2**20
 SPARSE_CLASSES = (sp.csr_array, sp.csc_array, sp.csr_matrix, sp.csc_matrix)

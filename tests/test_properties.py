@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _strategies import ALL_SOLVERS, EXACT_SOLVERS, problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
@@ -19,8 +20,6 @@ from sklearn.exceptions import ConvergenceWarning
 from softmax_regression import SoftmaxClassifier
 from softmax_regression._loss import LinearSoftmaxLoss
 from softmax_regression._solvers import SOLVERS
-
-from _strategies import ALL_SOLVERS, EXACT_SOLVERS, problems
 
 
 def bounded(max_examples):

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import _convert_to_numpy, get_namespace
+from sklearn.utils._array_api import _convert_to_numpy
 
+from .._namespace import namespace
 from ._result import SolverResult
 from .sgd_optimizer import (
     SGDConfig,
@@ -162,7 +163,7 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle):
 
 
 def _copy(array):
-    xp, _ = get_namespace(array)
+    xp = namespace(array)
     return xp.asarray(array, copy=True)
 
 
@@ -201,7 +202,6 @@ def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
     epochs without progress, and stops once it falls below 1e-6. The other
     schedules stop at the first stall.
     """
-    xp, _ = get_namespace(coef)
     score = None
     previous = state.monitor.last_objective
     if valid is not None:
@@ -244,7 +244,7 @@ def optimality(problem, coef):
 
 
 def _check_finite(objective, coef, where):
-    xp, _ = get_namespace(coef)
+    xp = namespace(coef)
     if not np.isfinite(objective) or not bool(xp.all(xp.isfinite(coef))):
         raise FloatingPointError(
             f"SGD diverged in {where} (objective {objective}); lower eta0 or "

@@ -8,7 +8,7 @@ returns new coefficients and a new state.
 
 from dataclasses import dataclass, replace
 
-from sklearn.utils._array_api import get_namespace
+from .._namespace import namespace
 
 SCHEDULES = ("constant", "invscaling", "adaptive")
 
@@ -51,7 +51,7 @@ class SGDState:
 
 def sgd_init(coef, config):
     """A fresh state for coefficients shaped like ``coef``."""
-    xp, _ = get_namespace(coef)
+    xp = namespace(coef)
     return SGDState(velocity=xp.zeros_like(coef), step=0, eta=float(config.eta0),
                     l1_total=0.0, l1_applied=xp.zeros_like(coef))
 
@@ -97,7 +97,7 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
         # the total penalty it should have received so far, minus what it
         # already got, and never across zero. A weight that only drifts back
         # and forth around zero is held at exactly zero.
-        xp, _ = get_namespace(coef)
+        xp = namespace(coef)
         l1_total = l1_total + eta * l1_strength
         W = new_coef[:, :n_weights]
         q = l1_applied[:, :n_weights]
@@ -126,5 +126,5 @@ def raise_learning_rate(state, factor=1.1):
 
 def restart_momentum(state):
     """Zero the velocity (an adaptive restart), keeping everything else."""
-    xp, _ = get_namespace(state.velocity)
+    xp = namespace(state.velocity)
     return replace(state, velocity=xp.zeros_like(state.velocity))
