@@ -73,33 +73,38 @@ class SoftmaxProblem:
         loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight)
         return loss + self.penalty.value(self.weights(coef))
 
+    def add_smooth_penalty(self, value, G, coef):
+        """Add the smooth (L2) penalty's value and gradient at ``coef`` to the loss's.
+
+        Works on any namespace: the scipy solvers call it on host copies of
+        the coefficients and gradient, which saves device round trips.
+        """
+        if not self.penalty.l2_strength:
+            return value, G
+        W = self.weights(coef)
+        value = value + self.penalty.smooth_value(W)
+        return value, self._with_penalty_block(G, self.penalty.smooth_gradient(W))
+
+    def add_smooth_penalty_hessp(self, HV, V):
+        """Add the smooth penalty's Hessian times ``V`` to the loss's ``HV``."""
+        if not self.penalty.l2_strength:
+            return HV
+        return self._with_penalty_block(HV, self.penalty.smooth_hessian_product(self.weights(V)))
+
     def smooth_value_gradient(self, coef):
         """Value and gradient of loss plus the smooth (L2) part of the penalty."""
-        W = self.weights(coef)
         value, G = self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
-        if self.penalty.l2_strength:
-            value += self.penalty.smooth_value(W)
-            G = self._with_penalty_block(G, self.penalty.smooth_gradient(W))
-        return value, G
+        return self.add_smooth_penalty(value, G, coef)
+
+    def loss_gradient_hessp(self, coef):
+        """The loss's value, gradient and Hessian-vector closure (no penalty)."""
+        return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight)
 
     def smooth_value_gradient_hessp(self, coef):
         """As :meth:`smooth_value_gradient`, plus a Hessian-vector closure."""
-        W = self.weights(coef)
-        value, G, loss_hessp = self.loss.loss_gradient_hessian_product(
-            coef, self.X, self.Y, self.sample_weight
-        )
-        if not self.penalty.l2_strength:
-            return value, G, loss_hessp
-        value += self.penalty.smooth_value(W)
-        G = self._with_penalty_block(G, self.penalty.smooth_gradient(W))
-
-        def hessp(V):
-            HV = loss_hessp(V)
-            return self._with_penalty_block(
-                HV, self.penalty.smooth_hessian_product(self.weights(V))
-            )
-
-        return value, G, hessp
+        value, G, loss_hessp = self.loss_gradient_hessp(coef)
+        value, G = self.add_smooth_penalty(value, G, coef)
+        return value, G, lambda V: self.add_smooth_penalty_hessp(loss_hessp(V), V)
 
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""

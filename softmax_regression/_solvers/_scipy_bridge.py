@@ -58,13 +58,18 @@ class ScipyBridge:
             [np.maximum(W, 0).ravel(), np.maximum(-W, 0).ravel(), intercept.ravel()]
         )
 
-    def to_coef(self, x):
+    def host_coef(self, x):
+        """2-D float64 coefficients on the host (``W = W+ - W-`` when split)."""
         if not self.split_l1:
-            return self._to_problem(x.reshape(self.shape))
+            return x.reshape(self.shape)
         k = self.n_weights
         W = (x[:k] - x[k : 2 * k]).reshape(self.shape[0], -1)
         intercept = x[2 * k :].reshape(self.shape[0], -1)
-        return self._to_problem(np.concatenate([W, intercept], axis=1))
+        return np.concatenate([W, intercept], axis=1)
+
+    def to_coef(self, x):
+        """Coefficients in the problem's dtype, namespace and device."""
+        return self._to_problem(self.host_coef(x))
 
     def bounds(self):
         """Bounds for L-BFGS-B (``None`` when unconstrained)."""
@@ -74,7 +79,6 @@ class ScipyBridge:
         return [(0.0, None)] * (2 * self.n_weights) + [(None, None)] * n_free
 
     def _flat_gradient(self, G):
-        G = self._to_host(G)
         if not self.split_l1:
             return G.ravel()
         l1 = self.problem.penalty.l1_strength
@@ -83,18 +87,27 @@ class ScipyBridge:
 
     # -- evaluations ---------------------------------------------------------
     def _evaluate(self, x, with_hessp):
+        """``(value, G, hessp)`` of the smooth objective at ``x``; G on the host.
+
+        The loss and its gradient come from the data's device; the penalty is
+        added on the host, where the coefficients already are.
+        """
         if (
             self._last_x is not None
             and np.array_equal(x, self._last_x)
             and (not with_hessp or self._last[2] is not None)
         ):
             return self._last
+        problem = self.problem
         coef = self.to_coef(x)
         self.n_evaluations += 1
         if with_hessp:
-            value, G, hessp = self.problem.smooth_value_gradient_hessp(coef)
+            value, G, hessp = problem.loss_gradient_hessp(coef)
         else:
-            (value, G), hessp = self.problem.smooth_value_gradient(coef), None
+            (value, G), hessp = problem.loss.loss_gradient(
+                coef, problem.X, problem.Y, problem.sample_weight
+            ), None
+        value, G = problem.add_smooth_penalty(value, self._to_host(G), self.host_coef(x))
         if self.split_l1:
             value += self.problem.penalty.l1_strength * float(
                 np.sum(x[: 2 * self.n_weights])
@@ -117,13 +130,14 @@ class ScipyBridge:
         """Hessian of the smooth objective at ``x`` times ``p`` (no split)."""
         _, _, hessp = self._evaluate(x, with_hessp=True)
         self.n_hessian_products += 1
-        return self._to_host(hessp(self._to_problem(p.reshape(self.shape)))).ravel()
+        V = p.reshape(self.shape)
+        HV = self._to_host(hessp(self._to_problem(V)))
+        return self.problem.add_smooth_penalty_hessp(HV, V).ravel()
 
     def state_at(self, x):
-        """``(coef, objective, optimality)`` at ``x``, reusing the last evaluation."""
+        """``(objective, optimality)`` at ``x``, from the last evaluation, on the host."""
         value, G, _ = self._evaluate(x, with_hessp=False)
-        coef = self.to_coef(x)
         # With the L1 split this is the value L-BFGS-B decreases; it is never
         # below the objective at W = W+ - W- and equals it wherever W+ and W-
         # do not overlap, as at the optimum.
-        return coef, value, self.problem.optimality(coef, G)
+        return value, self.problem.optimality(self.host_coef(x), G)

@@ -44,13 +44,13 @@ class IterationTrace:
 
     def start(self, x0):
         """Check the starting point; True if it already meets ``tol``."""
-        _, value, self.optimality = self.bridge.state_at(x0)
+        value, self.optimality = self.bridge.state_at(x0)
         if self.verbose:
             print(f"[{self.name}] start  objective={value:.10g}  optimality={self.optimality:.3e}")
         return self.optimality <= self.tol
 
     def __call__(self, intermediate_result):
-        _, value, self.optimality = self.bridge.state_at(intermediate_result.x)
+        value, self.optimality = self.bridge.state_at(intermediate_result.x)
         self.history.append(value)
         if self.verbose:
             print(
@@ -68,7 +68,8 @@ class IterationTrace:
         objective cannot decrease further in floating point; that counts as
         converged, as it does in scikit-learn.
         """
-        coef, _, optimality = self.bridge.state_at(x)
+        _, optimality = self.bridge.state_at(x)
+        coef = self.bridge.to_coef(x)
         converged = self.converged or optimality <= self.tol or at_precision_limit
         return SolverResult(
             coef=coef,
