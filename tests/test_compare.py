@@ -62,3 +62,11 @@ def test_module_entry_point():
     bad = subprocess.run([sys.executable, "-m", "softmax_regression"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_compare_plot(tmp_path, capsys):
+    path = tmp_path / "convergence.png"
+    assert main(["--dataset", "iris", "--solvers", "lbfgs", "--plot", str(path)]) == 0
+    assert path.stat().st_size > 10_000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "convergence picture written" in capsys.readouterr().out
