@@ -88,16 +88,17 @@ class PartialFitMixin:
         stopped.
 
         The penalty is scaled by the total sample weight seen so far, this
-        call included: after the whole data set has streamed past, the
-        objective is the one ``fit`` would minimize on all of it.
+        call included: after one pass over a data set, the objective is the
+        one ``fit`` would minimize on all of it. Rows seen again count again,
+        so after ``k`` passes it is ``fit``'s objective with ``k * C``; divide
+        ``C`` by the number of passes to keep ``fit``'s penalty.
 
         With ``early_stopping``, each call holds out ``validation_fraction``
         of its rows (stratified when possible) and scores the model on them
         after its pass; after ``n_iter_no_change`` calls without improvement
-        by more than ``tol`` (and, for the adaptive schedule, once the learning
-        rate cannot be lowered any more) the model returns to the best
-        coefficients seen and later calls leave it unchanged. A new ``fit``
-        starts over.
+        by more than ``tol``, whatever the schedule, the model returns to the
+        best coefficients seen and later calls leave it unchanged. A new
+        ``fit`` starts over.
 
         Parameters
         ----------

@@ -188,7 +188,8 @@ def update_monitor(monitor, score, coef, tol, n_iter_no_change, higher_is_better
     return replace(monitor, stalls=stalls), stalls >= n_iter_no_change
 
 
-def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
+def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change,
+                 stop_on_stall=None):
     """Apply the stopping rule after an epoch; returns (state, stop, score, coef).
 
     The rule watches the validation accuracy when there is a validation part,
@@ -200,7 +201,8 @@ def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
     epoch of progress (steady progress means the steps are too short, not too
     noisy), halves it after a divergence or after ``n_iter_no_change``
     epochs without progress, and stops once it falls below 1e-6. The other
-    schedules stop at the first stall.
+    schedules stop at the first stall. ``stop_on_stall=True`` stops at the
+    first stall whatever the schedule (early stopping in ``partial_fit``).
     """
     score = None
     previous = state.monitor.last_objective
@@ -218,19 +220,20 @@ def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change):
     diverged = objective > _DIVERGED * monitor.lowest_objective + tol
     if diverged:
         coef = monitor.lowest_coef
-        stalled = config.learning_rate != "adaptive"
     if diverged or (previous is not None and objective > previous):
         optimizer = restart_momentum(optimizer)
-    if config.learning_rate == "adaptive":
-        if diverged:
-            optimizer = lower_learning_rate(optimizer)
-        elif monitor.stalls == 0:
-            optimizer = raise_learning_rate(optimizer)
-        elif stalled:
+    adaptive = config.learning_rate == "adaptive"
+    if stop_on_stall is None:
+        stop_on_stall = not adaptive
+    stop = stalled and stop_on_stall or diverged and not adaptive
+    if adaptive and not stop:
+        if diverged or stalled:
             optimizer = lower_learning_rate(optimizer)
             monitor = replace(monitor, stalls=0)
-            stalled = optimizer.eta < _MIN_ETA
-    return replace(state, optimizer=optimizer, monitor=monitor), stalled, score, coef
+            stop = optimizer.eta < _MIN_ETA
+        elif monitor.stalls == 0:
+            optimizer = raise_learning_rate(optimizer)
+    return replace(state, optimizer=optimizer, monitor=monitor), stop, score, coef
 
 
 def optimality(problem, coef):
@@ -346,9 +349,9 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     :func:`solve_sgd`. Without early stopping a stall only lowers an adaptive
     learning rate: a stream is never declared finished. With early stopping
     the call holds out ``validation_fraction`` of its rows for scoring; after
-    ``n_iter_no_change`` calls without improvement (and once the adaptive rate
-    is exhausted) the coefficients return to the best ones seen and later
-    calls leave the model unchanged.
+    ``n_iter_no_change`` calls without improvement by more than ``tol``, the
+    coefficients return to the best ones seen and later calls leave the model
+    unchanged.
 
     ``weight_seen`` is the total sample weight of all calls including this
     one; the problem's penalty must already be scaled by it.
@@ -371,7 +374,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
     _check_finite(objective, coef, "partial_fit")
     state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
-                                      n_iter_no_change)
+                                      n_iter_no_change, stop_on_stall=early_stopping)
     if stop and not early_stopping:
         stop = False
         state = replace(state, monitor=replace(state.monitor, stalls=0))
