@@ -7,6 +7,7 @@ the input (float32 stays float32; a CUDA tensor stays on its GPU; scipy sparse
 PyTorch, CuPy and array-api-strict arrays all work.
 """
 
+import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._array_api import device
 
@@ -81,6 +82,13 @@ def log_softmax(z, axis=-1):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def _exp_in_place(Z, xp):
+    """``exp(Z)``, written into Z's own buffer where the namespace allows it."""
+    if isinstance(Z, np.ndarray):
+        return np.exp(Z, out=Z)
+    return xp.exp(Z)
+
+
 class LinearSoftmaxLoss:
     """Weighted multinomial cross-entropy of a linear model.
 
@@ -149,27 +157,33 @@ class LinearSoftmaxLoss:
 
         Shifting by the row maximum ``m`` (including the pinned 0 logit) keeps
         every exponent <= 0, so no exponential overflows and the normalizer
-        ``s >= 1`` never underflows.
+        ``s >= 1`` never underflows. ``Z`` is overwritten: its buffer becomes
+        the probabilities (one n x K array per evaluation, not four).
         """
         xp = namespace(Z)
         m = xp.max(Z, axis=1, keepdims=True)
         if self.pinned_reference:
             m = xp.clip(m, min=0.0)
-        P = xp.exp(Z - m)
+        Z -= m
+        P = _exp_in_place(Z, xp)
         s = xp.sum(P, axis=1, keepdims=True)
         if self.pinned_reference:
             s += xp.exp(-m)
         P /= s
         return (m + xp.log(s))[:, 0], P
 
-    def loss(self, coef, X, Y, sample_weight):
-        """Value of ``sum_i s_i CE_i``."""
+    def _value_and_proba(self, coef, X, Y, sample_weight):
+        """``sum_i s_i CE_i`` and the probabilities, from one matrix product."""
         xp = namespace(Y)
         Z = self.logits(coef, X)
-        lse, _ = self._log_normalizer_and_proba(Z)
-        # CE_i = logsumexp(z_i) - z_i[y_i]
-        per_sample = lse - xp.sum(Z * Y, axis=1)
-        return float(xp.sum(sample_weight * per_sample))
+        # CE_i = logsumexp(z_i) - z_i[y_i]; z_i[y_i] is read before Z is reused.
+        true_logit = xp.vecdot(Z, Y, axis=-1)
+        lse, P = self._log_normalizer_and_proba(Z)
+        return float(xp.sum(sample_weight * (lse - true_logit))), P
+
+    def loss(self, coef, X, Y, sample_weight):
+        """Value of ``sum_i s_i CE_i``."""
+        return self._value_and_proba(coef, X, Y, sample_weight)[0]
 
     def loss_gradient(self, coef, X, Y, sample_weight):
         """Value and gradient from one pass (two matrix products).
@@ -177,15 +191,13 @@ class LinearSoftmaxLoss:
         d CE_i / d z_ik = p_ik - y_ik, so the gradient is ``R^T [X, 1]`` with the
         weighted residual ``R = s * (P - Y)``.
         """
-        value, R, _ = self._value_residual(coef, X, Y, sample_weight)
+        value, R = self._value_and_proba(coef, X, Y, sample_weight)
+        R -= Y  # the probabilities are not needed afterwards: reuse their buffer
+        R *= sample_weight[:, None]
         return value, self._transpose_product(R, X)
 
     def _value_residual(self, coef, X, Y, sample_weight):
-        xp = namespace(Y)
-        Z = self.logits(coef, X)
-        lse, P = self._log_normalizer_and_proba(Z)
-        Z *= Y
-        value = float(xp.sum(sample_weight * (lse - xp.sum(Z, axis=1))))
+        value, P = self._value_and_proba(coef, X, Y, sample_weight)
         R = P - Y
         R *= sample_weight[:, None]
         return value, R, P
