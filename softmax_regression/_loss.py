@@ -222,9 +222,9 @@ class LinearSoftmaxLoss:
             # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
             # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
             # reference logit never moves, so its term is 0 in that sum.
-            dZ = self.logits(V, X)
-            dZ *= P
-            dR = dZ - P * xp.sum(dZ, axis=1, keepdims=True)
+            dR = self.logits(V, X)
+            dR *= P
+            dR -= P * xp.sum(dR, axis=1, keepdims=True)
             dR *= weights
             return self._transpose_product(dR, X)
 
