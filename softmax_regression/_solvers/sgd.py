@@ -195,9 +195,9 @@ def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change,
     The rule watches the validation accuracy when there is a validation part,
     else the training objective. Whatever the schedule, an epoch that raises
     the training objective restarts the momentum (its oscillations decay like
-    ``momentum ** (steps / 2)``, whatever the rate), and one that raises it
-    by half its best value returns to the best coefficients seen (the steps
-    diverged). The adaptive schedule also raises the rate by 10% after each
+    ``momentum ** (steps / 2)``, whatever the rate), and one whose objective
+    exceeds 1.5 times the lowest so far (or overflows) returns to the
+    coefficients of that lowest epoch (the steps diverged). The adaptive schedule also raises the rate by 10% after each
     epoch of progress (steady progress means the steps are too short, not too
     noisy), halves it after a divergence or after ``n_iter_no_change``
     epochs without progress, and stops once it falls below 1e-6. The other
@@ -246,13 +246,21 @@ def optimality(problem, coef):
     return problem.optimality(coef, G)
 
 
-def _check_finite(objective, coef, where):
+def _finite_objective(objective, coef, state, where):
+    """The epoch's objective, or inf if it overflowed (the rule then rolls back).
+
+    Without a finite point to return to (the very first epoch), overflow is
+    an error.
+    """
     xp = namespace(coef)
-    if not np.isfinite(objective) or not bool(xp.all(xp.isfinite(coef))):
+    if np.isfinite(objective) and bool(xp.all(xp.isfinite(coef))):
+        return objective
+    if state.monitor.lowest_coef is None:
         raise FloatingPointError(
             f"SGD diverged in {where} (objective {objective}); lower eta0 or "
             "standardize the features."
         )
+    return np.inf
 
 
 def new_stream_state(coef, config, random_state):
@@ -312,7 +320,7 @@ early_stopping, validation_fraction, n_iter_no_change
     for epoch in range(1, max_iter + 1):
         coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
         history.append(objective)
-        _check_finite(objective, coef, f"epoch {epoch}")
+        objective = _finite_objective(objective, coef, state, f"epoch {epoch}")
         state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
                                           n_iter_no_change)
         if score is not None:
@@ -372,7 +380,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     if early_stopping:
         train, valid = split_validation(problem, validation_fraction, state.random_state)
     coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
-    _check_finite(objective, coef, "partial_fit")
+    objective = _finite_objective(objective, coef, state, "partial_fit")
     state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
                                       n_iter_no_change, stop_on_stall=early_stopping)
     if stop and not early_stopping:
