@@ -179,7 +179,10 @@ class LinearSoftmaxLoss:
         # CE_i = logsumexp(z_i) - z_i[y_i]; z_i[y_i] is read before Z is reused.
         true_logit = xp.vecdot(Z, Y, axis=-1)
         lse, P = self._log_normalizer_and_proba(Z)
-        return float(xp.sum(sample_weight * (lse - true_logit))), P
+        # Summed in float64: in float32 the objective would be quantized to
+        # ~6e-8 relative, below which L-BFGS-B sees no decrease and stops.
+        per_sample = xp.astype(sample_weight * (lse - true_logit), xp.float64)
+        return float(xp.sum(per_sample)), P
 
     def loss(self, coef, X, Y, sample_weight):
         """Value of ``sum_i s_i CE_i``."""
