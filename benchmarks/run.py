@@ -12,7 +12,6 @@ reported as median, min and max. See benchmarks/README.md for every column.
 
 import argparse
 import gc
-import json
 import sys
 import time
 import tracemalloc
