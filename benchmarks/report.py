@@ -15,8 +15,10 @@ import csv
 import json
 import os
 import platform
+import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_info
@@ -54,6 +56,19 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
+def _git_state():
+    """The commit the library was imported from, and whether it had edits."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=10,
+                             capture_output=True, text=True).stdout.strip()
+        edited = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "softmax_regression"],
+                                cwd=root, timeout=10, capture_output=True).returncode == 1
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (sha or "unknown") + (" + uncommitted changes in softmax_regression/" if edited else "")
+
+
 def environment(args):
     """The machine, library versions and BLAS, as threadpoolctl sees them now."""
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -64,6 +79,7 @@ def environment(args):
         "cpu_count": os.cpu_count(),
         "usable_cpus": affinity,
         "python": platform.python_version(),
+        "softmax_regression_git": _git_state(),
         "versions": {name: _version(name) for name in
                      ["softmax_regression", "scikit-learn", "numpy", "scipy", "threadpoolctl"]},
         "threads": args.threads,
@@ -197,7 +213,8 @@ def _header(env):
         "",
         f"- Machine: {env['platform']}; {env['cpu']}; os.cpu_count() = {env['cpu_count']}, "
         f"usable {env['usable_cpus']}",
-        f"- Python {env['python']}; {versions}",
+        f"- Python {env['python']}; {versions}; softmax_regression from git "
+        f"{env.get('softmax_regression_git', 'unknown')}",
         f"- Thread limit (threadpoolctl, BLAS and OpenMP): {env['threads']}",
         "- threadpoolctl reports: " + "; ".join(blas),
         f"- OPENBLAS_* variables in the environment: {env['openblas_env'] or 'none'}",
