@@ -100,11 +100,6 @@ class SoftmaxProblem:
         """The loss's value, gradient and Hessian-vector closure (no penalty)."""
         return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight)
 
-    def smooth_value_gradient_hessp(self, coef):
-        """As :meth:`smooth_value_gradient`, plus a Hessian-vector closure."""
-        value, G, loss_hessp = self.loss_gradient_hessp(coef)
-        value, G = self.add_smooth_penalty(value, G, coef)
-        return value, G, lambda V: self.add_smooth_penalty_hessp(loss_hessp(V), V)
 
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""
