@@ -1,53 +1,38 @@
 """The scikit-learn estimator: validation, label encoding, and a solver call."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import compute_class_weight
-from sklearn.utils._array_api import (
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, same_labels
+from ._atomic import restore_on_failure
+from ._compat import (
+    Interval,
+    LinearClassifierMixin,
+    SparseCoefMixin,
+    StrOptions,
+    _fit_context,
     check_same_namespace,
     get_namespace,
     get_namespace_and_device,
-    move_to,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
-
-from ._loss import LinearSoftmaxLoss, log_softmax, softmax
-from ._partial_fit import (
-    ACCEPTED_SPARSE,
-    PartialFitMixin,
-    float_dtypes,
-    host_numpy,
-    problem_array,
-    restore_on_failure,
-)
-from ._partial_fit import (
-    host_sum as _host_sum,
-)
-from ._partial_fit import (
-    same_labels as _same_labels,
-)
-from ._penalties import penalty_from_params
-from ._problem import SoftmaxProblem
+from ._loss import log_softmax, softmax
+from ._prepare import can_continue, prepare, previous_coef
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
+from ._store import store_result, warn_if_not_converged
 
 
-class SoftmaxClassifier(
-    PartialFitMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
-):
+def _solver_is_stateful(estimator):
+    return SOLVERS[estimator.solver].stateful
+
+
+class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Multinomial logistic (softmax) regression.
 
     Minimizes the regularized cross-entropy
@@ -278,177 +263,120 @@ class SoftmaxClassifier(
             exactly as it was.
         """
         with restore_on_failure(self):
-            self._check_solver_penalty()
-            # Weights and label indices follow X to its namespace and device;
-            # the labels themselves (classes_) stay in y's, as in scikit-learn.
-            xp, _, device_ = get_namespace_and_device(X)
-            sample_weight = move_to(sample_weight, xp=xp, device=device_)
-            X, y = validate_data(
-                self, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X)
-            )
-            check_classification_targets(y)
-            encoder = LabelEncoder()
-            y_index = move_to(encoder.fit_transform(y), xp=xp, device=device_)
-            classes = encoder.classes_
-            n_classes = classes.shape[0]
-            if n_classes < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: "
-                    f"{host_numpy(classes)[0]!r}."
-                )
-            weights = self._effective_sample_weight(X, y, y_index, classes, sample_weight)
-            total = _host_sum(weights)
-            problem = self._build_problem(X, y_index, n_classes, weights, total)
-            class_totals = problem.class_totals()
-            if np.count_nonzero(class_totals > 0) < 2:
-                names = host_numpy(classes).tolist()
-                raise ValueError(
-                    "The sample weights leave fewer than 2 classes with positive weight "
-                    f"(share of the total weight per class: "
-                    f"{dict(zip(names, class_totals.tolist()))}); at least 2 classes must "
-                    "have positive weight."
-                )
-            warm = self._warm_start_possible(problem, classes)
-            coef0 = self._previous_coef(problem) if warm else self._cold_coef(problem)
+            prepared = prepare(self, X, y, sample_weight)
+            problem = prepared.problem
             spec = SOLVERS[self.solver]
+            warm = self.warm_start and can_continue(self, problem, prepared.classes)
+            coef0 = previous_coef(self, problem) if warm else problem.initial_coef()
             options = {name: getattr(self, name) for name in spec.options}
             if spec.stateful:
-                options["state"] = getattr(self, "sgd_state_", None) if warm else None
-                options["weight_seen"] = total
+                previous = getattr(self, spec.state_attribute, None) if warm else None
+                options["state"] = spec.init_state(coef0, previous=previous, **options)
+                options["weight_seen"] = prepared.total
             result = spec.function(
                 problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
                 **options,
             )
-            self._warn_if_not_converged(problem, result)
-            self.classes_ = classes
-            self._store_coef(problem, result.coef)
-            self.n_iter_ = problem_array(problem, [result.n_iter])
-            self.loss_curve_ = [float(v) for v in result.objective_history]
-            self._store_stream_state(result, append=False)
+            warn_if_not_converged(self, spec, problem, result)
+            store_result(self, spec, prepared, result)
         return self
 
-    def _check_solver_penalty(self):
-        has_l1 = self.l1_ratio > 0 and self.C != np.inf
-        if has_l1 and not SOLVERS[self.solver].supports_l1:
-            working = sorted(name for name, spec in SOLVERS.items() if spec.supports_l1)
-            raise ValueError(
-                f"solver={self.solver!r} does not support an L1 penalty "
-                f"(l1_ratio={self.l1_ratio!r}); use l1_ratio=0 or one of the "
-                f"solvers {working}."
-            )
+    @available_if(_solver_is_stateful)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Take one SGD pass over a batch of data, continuing the last fit.
 
-    def _effective_sample_weight(self, X, y, y_index, classes, sample_weight):
-        """``sample_weight * class_weight``, checked to be finite and not all zero."""
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        xp, _, device = get_namespace_and_device(weights)
-        if self.class_weight is not None:
-            # Class weights are K numbers computed on the host from the labels.
-            per_class = compute_class_weight(
-                self.class_weight, classes=host_numpy(classes), y=host_numpy(y),
-                sample_weight=None if sample_weight is None else host_numpy(sample_weight),
-            )
-            per_class = xp.asarray(per_class, dtype=X.dtype, device=device)
-            weights = weights * xp.take(per_class, y_index, axis=0)
-        if not bool(xp.all(xp.isfinite(weights))):
-            raise ValueError("sample_weight contains NaN or infinity.")
-        if not bool(xp.any(weights > 0)):
-            raise ValueError("The sample weights are all zero: nothing to fit.")
-        return weights
+        This is incremental learning of the multinomial model itself (not one
+        binary model per class). The optimizer state in ``sgd_state_`` carries
+        over between calls, so a stream of ``partial_fit`` calls continues
+        exactly where the last call (or a ``fit`` with ``solver="sgd"``)
+        stopped.
 
-    def _build_problem(self, X, y_index, n_classes, weights, total, penalty_weight=None):
-        """The problem on ``X``; the penalty is divided by ``penalty_weight``.
+        The penalty is scaled by the total sample weight seen so far, this
+        call included: after one pass over a data set, the objective is the
+        one ``fit`` would minimize on all of it. Rows seen again count again,
+        so after ``k`` passes it is ``fit``'s objective with ``k * C``; divide
+        ``C`` by the number of passes to keep ``fit``'s penalty.
 
-        ``penalty_weight`` defaults to ``total``, the sum of ``weights``.
+        With ``early_stopping``, each call holds out ``validation_fraction``
+        of its rows (stratified when possible) and scores the model on them
+        after its pass; after ``n_iter_no_change`` calls without improvement
+        by more than ``tol``, whatever the schedule, the model returns to the
+        best coefficients seen and later calls leave it unchanged. A new
+        ``fit`` starts over.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Labels of the batch; each must be one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels the stream can contain. Required on the first call;
+            on later calls it must equal ``classes_`` if given.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        self : SoftmaxClassifier
+            The updated estimator. If the call fails, the estimator is left
+            exactly as it was.
         """
-        loss = LinearSoftmaxLoss(n_classes, self.fit_intercept)
-        return SoftmaxProblem(
-            X=X,
-            Y=loss.one_hot(y_index, X.dtype),
-            sample_weight=weights / total,
-            loss=loss,
-            penalty=penalty_from_params(
-                self.C, self.l1_ratio, total if penalty_weight is None else penalty_weight
-            ),
-        )
-
-    def _warm_start_possible(self, problem, classes):
-        return (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and tuple(self.coef_.shape) == (problem.coef_shape[0], problem.n_features)
-            and _same_labels(self.classes_, classes)
-        )
-
-    def _previous_coef(self, problem):
-        xp, device = problem.namespace_and_device
-        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
-        coef = xp.asarray(coef, dtype=problem.dtype, device=device)
-        if not self.fit_intercept:
-            return xp.asarray(coef, copy=True)
-        intercept = xp.asarray(self.intercept_, dtype=problem.dtype, device=device)
-        return xp.concat([coef, intercept[:, None]], axis=1)
-
-    def _cold_coef(self, problem):
-        coef0 = np.zeros(problem.coef_shape)
-        if self.fit_intercept:
-            # Start the intercepts at the log class priors: the optimum of the
-            # model with W = 0, usually much closer to the solution than 0.
-            totals = problem.class_totals()
-            if np.all(totals > 0):
-                log_prior = np.log(totals)
-                d = problem.n_features
-                if problem.loss.pinned_reference:
-                    coef0[0, d] = log_prior[1] - log_prior[0]
-                else:
-                    coef0[:, d] = log_prior - log_prior.mean()
-        xp, device = problem.namespace_and_device
-        return xp.asarray(coef0, dtype=problem.dtype, device=device)
-
-    def _warn_if_not_converged(self, problem, result):
-        if not result.converged:
-            unit = "epochs" if self.solver == "sgd" else "iterations"
-            reason = (
-                f"did not converge in max_iter={self.max_iter} {unit}"
-                if result.n_iter >= self.max_iter
-                else f"stopped after {result.n_iter} {unit} ({result.message})"
+        with restore_on_failure(self):
+            spec = SOLVERS[self.solver]
+            previous = getattr(self, spec.state_attribute, None)
+            first_call = previous is None
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs the class counts of the whole data and "
+                    "is not available with partial_fit; pass a dict of class weights."
+                )
+            classes = self._stream_classes(classes, first_call, y)
+            prepared = prepare(
+                self, X, y, sample_weight, classes=classes, reset=first_call,
+                weight_before=0.0 if first_call else previous.weight_seen,
             )
-            measure = (
-                "" if np.isnan(result.optimality)
-                else f": optimality {result.optimality:.3g} > tol={self.tol:g}"
+            problem = prepared.problem
+            coef = problem.initial_coef() if first_call else previous_coef(self, problem)
+            options = {name: getattr(self, name) for name in spec.options}
+            state = spec.init_state(coef, previous=previous, **options)
+            result = spec.step(
+                problem, coef, state, weight_seen=state.weight_seen + prepared.total,
+                tol=self.tol, verbose=self.verbose, **options,
             )
-            warnings.warn(
-                f"{type(self).__name__}(solver={self.solver!r}) {reason}{measure}. "
-                "Increase max_iter, or standardize the features.",
-                ConvergenceWarning,
-            )
-        if problem.penalty.is_zero and problem.separates(result.coef):
-            warnings.warn(
-                f"{type(self).__name__}: with C=inf the training data are linearly "
-                "separated by the fitted model, so the unpenalized objective has no "
-                "minimizer and the coefficients only stay finite because the solver "
-                "stopped. Use a finite C.",
-                ConvergenceWarning,
-            )
+            if result.n_iter == 0:
+                return self  # early stopping has ended this stream: nothing changes
+            store_result(self, spec, prepared, result, continuing=not first_call)
+        return self
 
-    def _store_coef(self, problem, coef):
-        xp, device = problem.namespace_and_device
-        d = problem.n_features
-        W = coef[:, :d]
-        if self.fit_intercept:
-            intercept = coef[:, d]
-        else:
-            intercept = xp.zeros(coef.shape[0], dtype=coef.dtype, device=device)
-        if not problem.loss.pinned_reference:
-            # Adding the same vector to every class changes no probability;
-            # the symmetric (zero-sum) representative is LogisticRegression's.
-            intercept = intercept - xp.mean(intercept)
-            if problem.penalty.is_smooth:
-                W = W - xp.mean(W, axis=0)
-        self.coef_ = xp.asarray(W, copy=True)
-        self.intercept_ = xp.asarray(intercept, copy=True)
+    def _stream_classes(self, classes, first_call, y):
+        """The sorted labels of the stream, in y's namespace and device."""
+        if classes is None:
+            if first_call:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: the full "
+                    "list of labels the stream can contain."
+                )
+            return self.classes_
+        sorted_labels = np.unique(np.asarray(host_numpy(classes) if hasattr(classes, "shape")
+                                             else classes))
+        if first_call:
+            if len(sorted_labels) < 2:
+                raise ValueError(
+                    f"classes must contain at least 2 classes, got only one class: "
+                    f"{sorted_labels.tolist()}."
+                )
+            if sorted_labels.dtype.kind in "OUS":
+                return sorted_labels  # strings live on the host, like the labels
+            xp, _, device = get_namespace_and_device(y)
+            return xp.asarray(sorted_labels, device=device)
+        if not same_labels(sorted_labels, self.classes_):
+            raise ValueError(
+                f"classes={sorted_labels.tolist()} differs from the classes of the "
+                f"first call, {host_numpy(self.classes_).tolist()}."
+            )
+        return self.classes_
 
     # -- prediction ----------------------------------------------------------
     def decision_function(self, X):

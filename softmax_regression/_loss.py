@@ -9,8 +9,8 @@ PyTorch, CuPy and array-api-strict arrays all work.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._array_api import device
 
+from ._compat import _convert_to_numpy, device
 from ._namespace import namespace
 
 
@@ -232,3 +232,81 @@ class LinearSoftmaxLoss:
             return self._transpose_product(dR, X)
 
         return value, gradient, hessp
+
+    # -- what depends on the class parametrization ---------------------------
+    # Everything below reads ``pinned_reference``, so that nothing outside
+    # this class needs to know that a binary model has one free logit.
+    def class_index(self, Y):
+        """Class indices ``0..n_classes-1`` recovered from one-hot targets ``Y``."""
+        xp = namespace(Y)
+        if self.pinned_reference:
+            return xp.astype(Y[:, 0], xp.int64)
+        return xp.argmax(Y, axis=1)
+
+    def predicted_index(self, coef, X):
+        """Index of the most probable class of each row of ``X``."""
+        xp = namespace(coef)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            return xp.astype(Z[:, 0] > 0, xp.int64)
+        return xp.argmax(Z, axis=1)
+
+    def class_totals(self, Y, sample_weight):
+        """Total sample weight of each of the ``n_classes`` classes, on the host (float64)."""
+        xp = namespace(Y)
+        totals = np.asarray(
+            _convert_to_numpy(xp.sum(Y * sample_weight[:, None], axis=0), xp), dtype=np.float64
+        )
+        if self.pinned_reference:
+            totals = np.concatenate([[float(xp.sum(sample_weight)) - totals[0]], totals])
+        return totals
+
+    def prior_intercepts(self, class_totals):
+        """Intercepts of the best model with ``W = 0``: the log class priors.
+
+        Returns zeros (host, float64, shape ``(n_logits,)``) when a class has
+        no weight, where the log prior would be ``-inf``.
+        """
+        if not np.all(class_totals > 0):
+            return np.zeros(self.n_logits)
+        log_prior = np.log(class_totals)
+        if self.pinned_reference:
+            return np.array([log_prior[1] - log_prior[0]])
+        return log_prior - log_prior.mean()
+
+    def separates(self, coef, X, Y, sample_weight):
+        """Whether ``coef`` puts every weighted sample strictly in its class.
+
+        Then scaling ``coef`` up lowers the loss forever: without a penalty
+        the objective has no minimizer.
+        """
+        xp = namespace(Y)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
+            Y = xp.concat([1 - Y, Y], axis=1)
+        true_logit = xp.sum(Z * Y, axis=1)
+        best_other = xp.max(xp.where(Y > 0, xp.full_like(Z, -xp.inf), Z), axis=1)
+        margin_ok = (true_logit > best_other) | (sample_weight == 0)
+        return bool(xp.all(margin_ok))
+
+    def weights_and_intercept(self, coef, n_features, center_weights):
+        """``(W, b)`` of ``coef`` in LogisticRegression's representation.
+
+        Adding the same vector to every class's logits changes no probability;
+        for three or more classes the symmetric (zero-sum) representative is
+        LogisticRegression's, so the intercepts (and, with ``center_weights``,
+        the weights: the optimum of a smooth penalty is centered anyway) are
+        centered. ``b`` is zeros without an intercept column.
+        """
+        xp = namespace(coef)
+        W = coef[:, :n_features]
+        if self.fit_intercept:
+            intercept = coef[:, n_features]
+        else:
+            intercept = xp.zeros(coef.shape[0], dtype=coef.dtype, device=device(coef))
+        if not self.pinned_reference:
+            intercept = intercept - xp.mean(intercept)
+            if center_weights:
+                W = W - xp.mean(W, axis=0)
+        return xp.asarray(W, copy=True), xp.asarray(intercept, copy=True)

@@ -3,11 +3,8 @@
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils._array_api import (
-    _convert_to_numpy,
-    get_namespace_and_device,
-)
 
+from ._compat import get_namespace_and_device
 from ._loss import LinearSoftmaxLoss
 from ._namespace import namespace
 from ._penalties import ElasticNet
@@ -100,17 +97,21 @@ class SoftmaxProblem:
         """The loss's value, gradient and Hessian-vector closure (no penalty)."""
         return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight)
 
-
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""
-        xp = namespace(self.Y)
-        totals = np.asarray(
-            _convert_to_numpy(xp.sum(self.Y * self.sample_weight[:, None], axis=0), xp),
-            dtype=np.float64,
-        )
-        if self.loss.pinned_reference:
-            totals = np.concatenate([[float(xp.sum(self.sample_weight)) - totals[0]], totals])
-        return totals
+        return self.loss.class_totals(self.Y, self.sample_weight)
+
+    def initial_coef(self):
+        """``W = 0`` with the intercepts at the log class priors, in the problem's arrays.
+
+        The optimum of the model with ``W = 0``: usually much closer to the
+        solution than all zeros.
+        """
+        xp, device = self.namespace_and_device
+        coef = np.zeros(self.coef_shape)
+        if self.loss.fit_intercept:
+            coef[:, self.n_features] = self.loss.prior_intercepts(self.class_totals())
+        return xp.asarray(coef, dtype=self.dtype, device=device)
 
     def optimality(self, coef, G):
         """Largest violation of the first-order optimality conditions.
@@ -128,18 +129,5 @@ class SoftmaxProblem:
         return violation
 
     def separates(self, coef):
-        """Whether ``coef`` puts every weighted sample strictly in its class.
-
-        Then scaling ``coef`` up lowers the loss forever: without a penalty
-        the objective has no minimizer.
-        """
-        xp = namespace(self.Y)
-        Z = self.loss.logits(coef, self.X)
-        Y = self.Y
-        if self.loss.pinned_reference:
-            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
-            Y = xp.concat([1 - Y, Y], axis=1)
-        true_logit = xp.sum(Z * Y, axis=1)
-        best_other = xp.max(xp.where(Y > 0, xp.full_like(Z, -xp.inf), Z), axis=1)
-        margin_ok = (true_logit > best_other) | (self.sample_weight == 0)
-        return bool(xp.all(margin_ok))
+        """Whether ``coef`` separates the weighted samples (see the loss)."""
+        return self.loss.separates(coef, self.X, self.Y, self.sample_weight)

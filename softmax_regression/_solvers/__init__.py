@@ -1,7 +1,8 @@
 """Solvers: plain functions ``solve_xxx(problem, coef0, *, tol, max_iter, ...)``.
 
 Each returns a :class:`SolverResult`. :data:`SOLVERS` maps the estimator's
-``solver`` names to them, with what each can handle.
+``solver`` names to them, with what each can handle; the estimator asks the
+table, never a solver's name.
 """
 
 from dataclasses import dataclass
@@ -9,11 +10,11 @@ from dataclasses import dataclass
 from ._result import SolverResult
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton_cg
-from .sgd import solve_sgd
+from .sgd import sgd_init_state, sgd_partial_fit, solve_sgd
 
 SGD_OPTIONS = (
     "batch_size", "learning_rate", "eta0", "power_t", "momentum", "shuffle",
-    "early_stopping", "validation_fraction", "n_iter_no_change",
+    "early_stopping", "validation_fraction", "n_iter_no_change", "random_state",
 )
 
 
@@ -24,28 +25,46 @@ class SolverSpec:
     Attributes
     ----------
     function : callable
-        ``function(problem, coef0, *, tol, max_iter, verbose, **options)``.
+        ``function(problem, coef0, *, tol, max_iter, verbose, **options)``;
+        a stateful solver also takes ``state`` (to continue from, or None)
+        and ``weight_seen``.
     supports_l1 : bool
         Whether the solver handles an L1 part of the penalty.
     options : tuple of str
-        Estimator parameters passed on to ``function`` by name.
-    stateful : bool
-        Whether the solver keeps a state that ``warm_start`` and
-        ``partial_fit`` continue from (passed as ``state=``).
+        Estimator parameters passed on by name to ``function``, ``init_state``
+        and ``step``.
+    unit : str
+        What ``max_iter`` counts, for messages.
+    init_state : callable or None
+        ``init_state(coef, **options)``: a fresh state for ``step``.
+    step : callable or None
+        ``step(problem, coef, state, *, weight_seen, tol, verbose, **options)``:
+        one pass over a batch, continuing from ``state`` (``partial_fit``).
+        ``weight_seen`` is the total sample weight seen, this batch included.
+    state_attribute : str or None
+        Name of the fitted attribute that keeps the state between calls.
     """
 
     function: object
     supports_l1: bool
     options: tuple = ()
-    stateful: bool = False
+    unit: str = "iterations"
+    init_state: object = None
+    step: object = None
+    state_attribute: str | None = None
+
+    @property
+    def stateful(self):
+        """Whether the solver keeps a state that ``partial_fit`` continues."""
+        return self.step is not None
 
 
 SOLVERS = {
     "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True),
     "newton-cg": SolverSpec(solve_newton_cg, supports_l1=False),
-    "sgd": SolverSpec(solve_sgd, supports_l1=True, options=SGD_OPTIONS + ("random_state",),
-                      stateful=True),
+    "sgd": SolverSpec(solve_sgd, supports_l1=True, options=SGD_OPTIONS, unit="epochs",
+                      init_state=sgd_init_state, step=sgd_partial_fit,
+                      state_attribute="sgd_state_"),
 }
 
-__all__ = ["SGD_OPTIONS", "SOLVERS", "SolverResult", "SolverSpec", "solve_lbfgs",
-           "solve_newton_cg", "solve_sgd"]
+__all__ = ["SOLVERS", "SolverResult", "SolverSpec"]

@@ -1,7 +1,7 @@
 """The one place where 2-D coefficients become scipy's flat float64 vectors."""
 
 import numpy as np
-from sklearn.utils._array_api import _convert_to_numpy
+from .._compat import _convert_to_numpy
 
 
 class ScipyBridge:

@@ -1,28 +1,6 @@
 """Per-iteration bookkeeping shared by the scipy-based solvers."""
 
-from contextlib import contextmanager
-
-import numpy as np
-
 from ._result import SolverResult
-
-
-@contextmanager
-def overflow_is_an_error():
-    """Turn a floating-point overflow inside a solver into a clear ValueError.
-
-    The loss itself never overflows for finite logits, but products such as
-    ``X^T (P * X V)`` can when features reach ~1e77 (float64) or ~1e18
-    (float32); scipy would then fail later with a message about NaN.
-    """
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            yield
-    except FloatingPointError as error:
-        raise ValueError(
-            f"The solver overflowed ({error}): the features are too large in "
-            "magnitude for this solver. Standardize them (e.g. with StandardScaler)."
-        ) from error
 
 
 class IterationTrace:

@@ -5,7 +5,8 @@ from scipy.optimize import minimize
 
 from .._threads import scipy_blas_single_threaded
 from ._scipy_bridge import ScipyBridge
-from ._trace import IterationTrace, overflow_is_an_error
+from ._overflow import overflow_is_an_error
+from ._trace import IterationTrace
 
 
 def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0):

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import _convert_to_numpy
 
+from .._compat import _convert_to_numpy
 from .._namespace import namespace
+from ._overflow import overflow_error
 from ._result import SolverResult
 from .sgd_optimizer import (
     SGDConfig,
@@ -68,24 +69,12 @@ def take_rows(A, rows, xp):
     return xp.take(A, rows, axis=0)
 
 
-def class_index(problem):
-    """Class indices recovered from the problem's one-hot targets."""
-    xp, _ = problem.namespace_and_device
-    if problem.loss.pinned_reference:
-        return xp.astype(problem.Y[:, 0], xp.int64)
-    return xp.argmax(problem.Y, axis=1)
-
-
 def weighted_accuracy(problem, coef):
     xp, _ = problem.namespace_and_device
-    Z = problem.loss.logits(coef, problem.X)
-    if problem.loss.pinned_reference:
-        predicted = xp.astype(Z[:, 0] > 0, xp.int64)
-    else:
-        predicted = xp.argmax(Z, axis=1)
-    correct = xp.astype(predicted == class_index(problem), problem.dtype)
+    loss = problem.loss
+    correct = loss.predicted_index(coef, problem.X) == loss.class_index(problem.Y)
     w = problem.sample_weight
-    return float(xp.sum(w * correct) / xp.sum(w))
+    return float(xp.sum(w * xp.astype(correct, problem.dtype)) / xp.sum(w))
 
 
 def subproblem(problem, rows):
@@ -104,7 +93,7 @@ def split_validation(problem, fraction, rng):
 
     xp, _ = problem.namespace_and_device
     rows = np.arange(problem.X.shape[0])
-    y = _convert_to_numpy(class_index(problem), xp)
+    y = _convert_to_numpy(problem.loss.class_index(problem.Y), xp)
     try:
         train, valid = train_test_split(rows, test_size=fraction, stratify=y, random_state=rng)
     except ValueError:  # too few samples in some class to stratify
@@ -256,16 +245,35 @@ def _finite_objective(objective, coef, state, where):
     if np.isfinite(objective) and bool(xp.all(xp.isfinite(coef))):
         return objective
     if state.monitor.lowest_coef is None:
-        raise FloatingPointError(
-            f"SGD diverged in {where} (objective {objective}); lower eta0 or "
-            "standardize the features."
+        raise overflow_error(
+            f"SGD diverged in {where} with objective {objective}; a lower eta0 may also help"
         )
     return np.inf
 
 
-def new_stream_state(coef, config, random_state):
-    return StreamState(optimizer=sgd_init(coef, config),
-                       random_state=check_random_state(random_state))
+def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, power_t=0.5,
+                   momentum=0.9, random_state=None, **_):
+    """The :class:`StreamState` to run from at coefficients shaped like ``coef``.
+
+    A fresh state, or ``previous`` when it was built for coefficients of the
+    same shape and dtype. Otherwise (``fit_intercept`` or the input's dtype
+    changed between calls) the optimizer restarts from ``previous``'s
+    learning rate and step count, and the rest of ``previous`` (random
+    stream, samples and weight seen) carries over. Takes the estimator's SGD
+    options by name (others are ignored), as the solver table passes them.
+    """
+    config = SGDConfig(learning_rate, eta0, power_t, momentum)
+    if previous is None:
+        return StreamState(optimizer=sgd_init(coef, config),
+                           random_state=check_random_state(random_state))
+    velocity = previous.optimizer.velocity
+    if tuple(velocity.shape) == tuple(coef.shape) and velocity.dtype == coef.dtype:
+        return previous
+    optimizer = replace(sgd_init(coef, config), eta=previous.optimizer.eta,
+                        step=previous.optimizer.step)
+    # The stopping rule's coefficients have the old shape: it starts over.
+    return replace(previous, optimizer=optimizer,
+                   monitor=Monitor(stopped=previous.monitor.stopped))
 
 
 def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
@@ -305,7 +313,8 @@ early_stopping, validation_fraction, n_iter_no_change
     """
     config = SGDConfig(learning_rate, eta0, power_t, momentum)
     if state is None:
-        state = new_stream_state(coef0, config, random_state)
+        state = sgd_init_state(coef0, learning_rate=learning_rate, eta0=eta0, power_t=power_t,
+                               momentum=momentum, random_state=random_state)
     # A new fit restarts the stopping rule, not the optimizer. The random
     # stream is copied so that the caller's state is never modified.
     state = replace(state, monitor=Monitor(), random_state=copy.deepcopy(state.random_state))
@@ -350,7 +359,7 @@ early_stopping, validation_fraction, n_iter_no_change
 def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_size=256,
                     learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9,
                     shuffle=True, early_stopping=False, validation_fraction=0.1,
-                    n_iter_no_change=5):
+                    n_iter_no_change=5, random_state=None):
     """One pass over a new batch of data, continuing from ``state``.
 
     The stopping rule runs once per call, as it runs once per epoch in
@@ -362,7 +371,9 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     unchanged.
 
     ``weight_seen`` is the total sample weight of all calls including this
-    one; the problem's penalty must already be scaled by it.
+    one; the problem's penalty must already be scaled by it. ``random_state``
+    is accepted for symmetry with :func:`sgd_init_state` and unused: the
+    random stream lives in ``state``.
 
     Returns
     -------

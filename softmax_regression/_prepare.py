@@ -1,0 +1,182 @@
+"""From ``fit(X, y)`` or ``partial_fit(X, y)`` to the problem a solver sees.
+
+One sequence serves every entry point: validate the input, encode the labels,
+weigh the samples (``sample_weight`` times ``class_weight``), build the
+problem with its penalty, and choose the starting coefficients.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, same_labels
+from ._compat import _check_sample_weight, _get_feature_names, get_namespace_and_device, move_to
+from ._loss import LinearSoftmaxLoss
+from ._penalties import penalty_from_params
+from ._problem import SoftmaxProblem
+from ._solvers import SOLVERS
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one call turns its input into.
+
+    Attributes
+    ----------
+    problem : SoftmaxProblem
+        Sample weights normalized to sum to one over this call's rows.
+    classes : ndarray
+        The sorted labels, in y's namespace and device.
+    total : float
+        Total sample weight of this call (class weights included).
+    features : dict
+        ``n_features_in_`` and ``feature_names_in_`` read from X (empty when
+        the call keeps those of an earlier fit).
+    """
+
+    problem: SoftmaxProblem
+    classes: object
+    total: float
+    features: dict
+
+
+def check_solver_penalty(estimator):
+    """Refuse an L1 part of the penalty for a solver that cannot handle one."""
+    has_l1 = estimator.l1_ratio > 0 and estimator.C != np.inf
+    if has_l1 and not SOLVERS[estimator.solver].supports_l1:
+        working = sorted(name for name, spec in SOLVERS.items() if spec.supports_l1)
+        raise ValueError(
+            f"solver={estimator.solver!r} does not support an L1 penalty "
+            f"(l1_ratio={estimator.l1_ratio!r}); use l1_ratio=0 or one of the "
+            f"solvers {working}."
+        )
+
+
+def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
+            weight_before=0.0):
+    """Validate, encode and weigh ``X, y`` into a :class:`Prepared` problem.
+
+    Parameters
+    ----------
+    estimator : SoftmaxClassifier
+        Read for its parameters; ``validate_data`` checks the feature count
+        against it when ``reset=False``.
+    X, y, sample_weight
+        As passed to ``fit`` or ``partial_fit``.
+    classes : ndarray or None
+        The sorted labels of a stream (``partial_fit``), or None to take them
+        from ``y`` (``fit``), which then must have two classes with weight.
+    reset : bool
+        Whether this call sets the number and names of the features.
+    weight_before : float
+        Sample weight seen by earlier calls of a stream: the penalty is
+        divided by ``weight_before + total``.
+    """
+    check_solver_penalty(estimator)
+    classes_from_y = classes is None
+    # Weights and label indices follow X to its namespace and device; the
+    # labels themselves (classes_) stay in y's, as in scikit-learn.
+    xp, _, device = get_namespace_and_device(X)
+    sample_weight = move_to(sample_weight, xp=xp, device=device)
+    features = {}
+    if reset:
+        features = {"feature_names_in_": _get_feature_names(X)}
+    X, y = validate_data(
+        estimator, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=reset
+    )
+    if reset:
+        features["n_features_in_"] = X.shape[1]
+    encoder = LabelEncoder()
+    if classes_from_y:
+        check_classification_targets(y)
+        y_index = encoder.fit_transform(y)
+        classes = encoder.classes_
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(estimator).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {host_numpy(classes)[0]!r}."
+            )
+    else:
+        encoder.classes_ = classes
+        try:
+            y_index = encoder.transform(y)
+        except ValueError as error:
+            known = host_numpy(classes).tolist()
+            unknown = sorted(set(np.unique(host_numpy(y)).tolist()) - set(known))
+            raise ValueError(
+                f"y contains labels that are not in classes={known}: {unknown}"
+            ) from error
+    y_index = move_to(y_index, xp=xp, device=device)
+    weights = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
+    total = float(xp.sum(weights))
+    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
+    problem = SoftmaxProblem(
+        X=X,
+        Y=loss.one_hot(y_index, X.dtype),
+        sample_weight=weights / total,
+        loss=loss,
+        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, weight_before + total),
+    )
+    if classes_from_y:
+        _check_weighted_classes(problem, classes)
+    return Prepared(problem=problem, classes=classes, total=total, features=features)
+
+
+def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
+    """``sample_weight * class_weight``, checked to be finite and not all zero."""
+    weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    xp, _, device = get_namespace_and_device(weights)
+    if estimator.class_weight is not None:
+        # Class weights are K numbers computed on the host from the labels.
+        per_class = compute_class_weight(
+            estimator.class_weight, classes=host_numpy(classes), y=host_numpy(y),
+            sample_weight=None if sample_weight is None else host_numpy(sample_weight),
+        )
+        per_class = xp.asarray(per_class, dtype=X.dtype, device=device)
+        weights = weights * xp.take(per_class, y_index, axis=0)
+    if not bool(xp.all(xp.isfinite(weights))):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if not bool(xp.any(weights > 0)):
+        raise ValueError("The sample weights are all zero: nothing to fit.")
+    return weights
+
+
+def _check_weighted_classes(problem, classes):
+    class_totals = problem.class_totals()
+    if np.count_nonzero(class_totals > 0) < 2:
+        names = host_numpy(classes).tolist()
+        raise ValueError(
+            "The sample weights leave fewer than 2 classes with positive weight "
+            f"(share of the total weight per class: "
+            f"{dict(zip(names, class_totals.tolist()))}); at least 2 classes must "
+            "have positive weight."
+        )
+
+
+def can_continue(estimator, problem, classes):
+    """Whether the fitted ``coef_`` fits ``problem`` and ``classes`` (warm start)."""
+    return (
+        hasattr(estimator, "coef_")
+        and tuple(estimator.coef_.shape) == (problem.coef_shape[0], problem.n_features)
+        and same_labels(estimator.classes_, classes)
+    )
+
+
+def previous_coef(estimator, problem):
+    """The fitted coefficients in the problem's layout, dtype, namespace and device.
+
+    A missing intercept column (fitted with ``fit_intercept=False``) starts
+    at zero; an intercept that is no longer fitted is dropped.
+    """
+    xp, device = problem.namespace_and_device
+    coef = estimator.coef_
+    coef = coef.toarray() if hasattr(coef, "toarray") else coef
+    coef = xp.asarray(coef, dtype=problem.dtype, device=device)
+    if not problem.loss.fit_intercept:
+        return xp.asarray(coef, copy=True)
+    intercept = xp.asarray(estimator.intercept_, dtype=problem.dtype, device=device)
+    return xp.concat([coef, intercept[:, None]], axis=1)
