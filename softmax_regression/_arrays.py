@@ -23,3 +23,10 @@ def same_labels(a, b):
     """Whether two label arrays (any namespace) hold the same labels in order."""
     a, b = host_numpy(a), host_numpy(b)
     return a.shape == b.shape and bool(np.all(a == b))
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a dask array or data frame (without importing dask)."""
+    return type(obj).__module__.partition(".")[0] == "dask" or (
+        type(obj).__module__.startswith("dask_expr")
+    )

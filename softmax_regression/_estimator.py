@@ -9,7 +9,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, same_labels
+from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection, same_labels
 from ._atomic import restore_on_failure
 from ._compat import (
     Interval,
@@ -262,6 +262,11 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             The fitted estimator. If fitting fails, the estimator is left
             exactly as it was.
         """
+        if is_dask_collection(X):
+            from ._dask import fit_dask
+
+            with restore_on_failure(self):
+                return fit_dask(self, X, y, sample_weight)
         with restore_on_failure(self):
             prepared = prepare(self, X, y, sample_weight)
             problem = prepared.problem
@@ -394,6 +399,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             column per class.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._dask_method("decision_function", X)
         check_same_namespace(X, self, attribute="coef_", method="decision_function")
         X = validate_data(
             self, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=False
@@ -426,6 +433,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             Rows sum to one; columns follow ``classes_``.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._dask_method("predict_proba", X)
         check_same_namespace(X, self, attribute="coef_", method="predict_proba")
         return softmax(self._all_class_logits(X), axis=1)
 
@@ -443,8 +452,56 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             Computed as ``log_softmax`` of the logits.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._dask_method("predict_log_proba", X)
         check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
         return log_softmax(self._all_class_logits(X), axis=1)
+
+    def predict(self, X):
+        """Predict the most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        if is_dask_collection(X):
+            return self._dask_method("predict", X)
+        return super().predict(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X``, ``y`` (weighted by ``sample_weight``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            Accuracy of ``predict(X)`` against ``y``.
+        """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return self._dask_method("score", X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def _dask_method(self, name, X, *args):
+        """``name`` on a dask collection: lazy, chunk by chunk (``_dask.py``)."""
+        from ._dask import dask_method
+
+        return dask_method(self, name, X, *args)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -88,9 +88,13 @@ class SoftmaxProblem:
             return HV
         return self._with_penalty_block(HV, self.penalty.smooth_hessian_product(self.weights(V)))
 
+    def loss_gradient(self, coef):
+        """The loss's value and gradient (no penalty), from one pass over the data."""
+        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
+
     def smooth_value_gradient(self, coef):
         """Value and gradient of loss plus the smooth (L2) part of the penalty."""
-        value, G = self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
+        value, G = self.loss_gradient(coef)
         return self.add_smooth_penalty(value, G, coef)
 
     def loss_gradient_hessp(self, coef):

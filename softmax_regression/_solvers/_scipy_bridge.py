@@ -104,9 +104,7 @@ class ScipyBridge:
         if with_hessp:
             value, G, hessp = problem.loss_gradient_hessp(coef)
         else:
-            (value, G), hessp = problem.loss.loss_gradient(
-                coef, problem.X, problem.Y, problem.sample_weight
-            ), None
+            (value, G), hessp = problem.loss_gradient(coef), None
         value, G = problem.add_smooth_penalty(value, self._to_host(G), self.host_coef(x))
         if self.split_l1:
             value += self.problem.penalty.l1_strength * float(
