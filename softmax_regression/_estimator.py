@@ -72,7 +72,9 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         objective (or raises the validation accuracy, with early stopping) by
         more than ``tol``.
     max_iter : int, default=100
-        Maximum number of solver iterations (epochs for ``"sgd"``).
+        Maximum number of solver iterations (epochs for ``"sgd"``). With 0
+        the model is the starting point (a warm start, or the class priors)
+        and, unless that already meets ``tol``, a ConvergenceWarning says so.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``. ``"balanced"``
         uses ``n_samples / (n_classes * np.bincount(y))``, weighted by
@@ -167,7 +169,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],

@@ -8,7 +8,7 @@ those.
 """
 
 from sklearn import get_config
-from sklearn.utils._array_api import get_namespace
+from ._compat import get_namespace
 
 _cache = {}
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _data import as_kind, blobs
 from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -25,18 +26,7 @@ N_SAMPLES, N_FEATURES, N_CLASSES = 90, 5, 3
 
 
 def _data(seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(N_SAMPLES) % N_CLASSES
-    X = rng.standard_normal((N_CLASSES, N_FEATURES))[y] + rng.standard_normal((N_SAMPLES, N_FEATURES))
-    return X, y
-
-
-def _as_kind(X, kind):
-    if kind == "dense":
-        return X
-    if kind == "csr":
-        return sp.csr_array(X)
-    return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    return blobs(N_SAMPLES, N_FEATURES, N_CLASSES, seed=seed)
 
 
 class Snapshot:
@@ -80,7 +70,7 @@ def kind(request):
 @pytest.fixture
 def fitted(solver, kind):
     X, y = _data()
-    Xk = _as_kind(X, kind)
+    Xk = as_kind(X, kind)
     model = SoftmaxClassifier(solver=solver, max_iter=300)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -98,7 +88,7 @@ def _with_value(X, value):
 
 
 def _bad(kind, X, y, **kwargs):
-    return _as_kind(X, kind) if isinstance(X, np.ndarray) and X.ndim == 2 else X, y, kwargs
+    return as_kind(X, kind) if isinstance(X, np.ndarray) and X.ndim == 2 else X, y, kwargs
 
 
 BAD_INPUTS = {
@@ -141,7 +131,7 @@ def test_failed_fit_on_bad_input_keeps_the_fitted_model(fitted, kind, case):
 def test_failed_fit_leaves_an_unfitted_model_unfitted(solver, kind, case):
     model = SoftmaxClassifier(solver=solver)
     X, y = _data()
-    snapshot = Snapshot(model, _as_kind(X, kind))
+    snapshot = Snapshot(model, as_kind(X, kind))
     Xb, yb, kwargs = BAD_INPUTS[case](kind, X, y)
     with pytest.raises(ValueError):
         model.fit(Xb, yb, **kwargs)
@@ -156,7 +146,7 @@ BAD_PARAMS = [
     pytest.param({"solver": "no-such-solver"}, ValueError, id="unknown solver"),
     pytest.param({"l1_ratio": 1.5}, ValueError, id="l1_ratio>1"),
     pytest.param({"tol": -1.0}, ValueError, id="tol<0"),
-    pytest.param({"max_iter": 0}, ValueError, id="max_iter=0"),
+    pytest.param({"max_iter": -1}, ValueError, id="max_iter=-1"),
     pytest.param({"class_weight": "auto"}, ValueError, id="class_weight string"),
     pytest.param({"class_weight": {99: 2.0}}, ValueError, id="class_weight unknown label"),
     pytest.param({"solver": "newton-cg", "l1_ratio": 0.5}, ValueError,

@@ -98,7 +98,7 @@ def test_unfitted_estimator(data):
 @pytest.mark.parametrize(
     "params, match",
     [({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"solver": "sag"}, "solver"),
-     ({"l1_ratio": 1.5}, "l1_ratio"), ({"tol": -1.0}, "tol"), ({"max_iter": 0}, "max_iter"),
+     ({"l1_ratio": 1.5}, "l1_ratio"), ({"tol": -1.0}, "tol"), ({"max_iter": -1}, "max_iter"),
      ({"class_weight": "auto"}, "class_weight")],
 )
 def test_invalid_parameters(data, params, match):

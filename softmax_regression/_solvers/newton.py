@@ -40,6 +40,8 @@ def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0):
     x0 = bridge.to_flat(coef0)
     if trace.start(x0):
         return trace.result(x0, message="optimal at the start")
+    if max_iter == 0:
+        return trace.result(x0, message="max_iter=0: no iteration")
 
     with scipy_blas_single_threaded(), overflow_is_an_error():
         res = minimize(

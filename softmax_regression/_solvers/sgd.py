@@ -1,6 +1,7 @@
 """Minibatch SGD epochs over a SoftmaxProblem, with the stopping rules."""
 
 import copy
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -9,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from .._compat import _convert_to_numpy
 from .._namespace import namespace
-from ._overflow import overflow_error
+from ._overflow import overflow_error, overflow_is_an_error
 from ._result import SolverResult
 from .sgd_optimizer import (
     SGDConfig,
@@ -92,7 +93,14 @@ def split_validation(problem, fraction, rng):
     from sklearn.model_selection import train_test_split
 
     xp, _ = problem.namespace_and_device
-    rows = np.arange(problem.X.shape[0])
+    n = problem.X.shape[0]
+    if n < 2:
+        raise ValueError(
+            f"early_stopping holds out validation_fraction={fraction} of the rows of each "
+            f"fit or partial_fit call for validation, which needs at least 2 rows; this "
+            f"call has {n}. Pass larger batches, or set early_stopping=False."
+        )
+    rows = np.arange(n)
     y = _convert_to_numpy(problem.loss.class_index(problem.Y), xp)
     try:
         train, valid = train_test_split(rows, test_size=fraction, stratify=y, random_state=rng)
@@ -231,8 +239,45 @@ def optimality(problem, coef):
     SGD stops by its own rule, but reports the same measure as every other
     solver: the largest distance of the full gradient to the subdifferential.
     """
-    _, G = problem.smooth_value_gradient(coef)
+    with overflow_is_an_error():
+        _, G = problem.smooth_value_gradient(coef)
     return problem.optimality(coef, G)
+
+
+def check_finite_logits(problem, coef):
+    """Raise the overflow error if ``coef`` gives infinite logits on ``problem.X``.
+
+    Steps on features of ~1e150 can leave finite coefficients whose logits
+    overflow, so every prediction would be NaN. A bound on the logits rules
+    that out without a pass over the data in every ordinary case; only near
+    the edge of the range are the logits computed.
+    """
+    xp, _ = problem.namespace_and_device
+    X = problem.X
+    d = problem.n_features
+    W = xp.abs(coef[:, :d])
+    intercept = float(xp.max(xp.abs(coef[:, d:]))) if coef.shape[1] > d else 0.0
+    # max and min of the stored values, never max(abs(X)): no temporary the
+    # size of X, and scipy's X.max() would sum duplicate entries in place.
+    if sp.issparse(X):
+        if not X.nnz:
+            return
+        largest = max(abs(float(X.data.max())), abs(float(X.data.min())))
+        # |z_ik| <= max|stored value| * stored values per row * max_j |W_kj| + |b_k|
+        per_row = int(np.diff(X.tocsr().indptr).max())  # SGD's X is CSR: no copy
+        bound = largest * per_row * float(xp.max(W)) + intercept if d else intercept
+    else:
+        if not X.shape[0] or not d:
+            return
+        largest = max(abs(float(xp.max(X))), abs(float(xp.min(X))))
+        # |z_ik| <= max|x| * ||W_k||_1 + |b_k|
+        bound = largest * float(xp.max(xp.sum(W, axis=1))) + intercept
+    if bound < 0.01 * float(xp.finfo(problem.dtype).max):
+        return
+    with overflow_is_an_error():
+        finite = bool(xp.all(xp.isfinite(problem.loss.logits(coef, X))))
+    if not finite:
+        raise overflow_error("SGD reached coefficients whose logits are infinite")
 
 
 def _finite_objective(objective, coef, state, where):
@@ -276,6 +321,22 @@ def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, p
                    monitor=Monitor(stopped=previous.monitor.stopped))
 
 
+def _overflow_checked_at_the_end(solver):
+    """Run ``solver`` with numpy's overflow warnings off.
+
+    An overflowing step is handled by the stopping rule (it rolls back to the
+    best coefficients) and a model that still overflows is refused at the
+    end (:func:`check_finite_logits`), so the warnings would only be noise.
+    """
+    @functools.wraps(solver)
+    def run(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return solver(*args, **kwargs)
+
+    return run
+
+
+@_overflow_checked_at_the_end
 def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
               learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9, shuffle=True,
               random_state=None, early_stopping=False, validation_fraction=0.1,
@@ -326,6 +387,7 @@ early_stopping, validation_fraction, n_iter_no_change
     coef = coef0
     history, scores = [], []
     converged = False
+    epoch = 0
     for epoch in range(1, max_iter + 1):
         coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
         history.append(objective)
@@ -344,6 +406,7 @@ early_stopping, validation_fraction, n_iter_no_change
             break
     if early_stopping and state.monitor.best_coef is not None:
         coef = state.monitor.best_coef
+    check_finite_logits(train, coef)
     n_seen = epoch * train.X.shape[0]
     state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen)
     final_optimality = optimality(train, coef)
@@ -356,6 +419,7 @@ early_stopping, validation_fraction, n_iter_no_change
     )
 
 
+@_overflow_checked_at_the_end
 def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_size=256,
                     learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9,
                     shuffle=True, early_stopping=False, validation_fraction=0.1,
@@ -400,6 +464,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     if stop:
         coef = state.monitor.best_coef
         state = replace(state, monitor=replace(state.monitor, stopped=True))
+    check_finite_logits(train, coef)
     if verbose:
         extra = f"  validation accuracy={score:.4f}" if score is not None else ""
         print(f"[sgd] partial_fit  objective={objective:.10g}  "

@@ -1,0 +1,34 @@
+"""Data builders shared by the tests."""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def blobs(n_samples=80, n_features=5, n_classes=3, seed=0, spread=1.0):
+    """Gaussian classes around random centers, labels ``0..n_classes-1`` in turn."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_samples) % n_classes
+    centers = rng.standard_normal((n_classes, n_features)) * 2
+    X = centers[y] + spread * rng.standard_normal((n_samples, n_features))
+    return X, y
+
+
+def issue_data():
+    """Standard normal features, three classes of 20 rows sorted by class."""
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    return X, np.repeat([0, 1, 2], 20)
+
+
+def as_kind(X, kind):
+    """``X`` as a dense array, CSR/CSC matrix or pandas frame."""
+    if kind == "dense":
+        return X
+    if kind == "csr":
+        return sp.csr_array(X)
+    if kind == "csc":
+        return sp.csc_array(X)
+    if kind == "frame":
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    raise ValueError(f"unknown kind {kind!r}")
