@@ -1,29 +1,30 @@
-"""``python -m softmax_regression compare``: SoftmaxClassifier next to LogisticRegression."""
+"""``python -m softmax_regression compare``: SoftmaxClassifier next to LogisticRegression.
+
+Exit status: 0 when the table is printed; 2 for a usage error (an option value
+or combination that cannot work, or an option whose optional dependency is not
+installed), found before anything is read or fitted; 1 for a data error (the
+file or its contents, or a fit that fails). Every error is one line on stderr.
+"""
 
 import argparse
+import math
 import sys
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from sklearn import datasets
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
-from ._estimator import SoftmaxClassifier
+from ._compare_input import BUNDLED, TEST_SIZE, DataError, check_classes, describe, load_bundled
 from ._solvers import SOLVERS
 
-BUNDLED = {
-    "iris": datasets.load_iris,
-    "wine": datasets.load_wine,
-    "breast_cancer": datasets.load_breast_cancer,
-    "digits": datasets.load_digits,
-}
+PROG = "python -m softmax_regression compare"
+EXTRA = 'pip install "softmax_regression[compare]"'
+
+
+class UsageError(Exception):
+    """The command line cannot work as given; the message says what to change."""
 
 
 @dataclass
@@ -35,139 +36,107 @@ class Row:
     fit_seconds: float
     n_iter: int
     max_proba_diff: float
+    reached_max_iter: bool = False
 
 
-def _load_bundled(name):
-    X, y = BUNDLED[name](return_X_y=True)
-    return X, y
+def fit_timed(model, X, y, label, dataset):
+    """Fit and time one model; a fitting error becomes a one-line DataError."""
+    from sklearn.exceptions import ConvergenceWarning
 
-
-def _load_csv(path, target):
-    """Read a CSV; numeric columns as they are, others one-hot; NaNs imputed."""
-    import pandas as pd
-    from sklearn.compose import make_column_selector, make_column_transformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise SystemExit(f"compare: no such file: {path}")
-    if target not in frame.columns:
-        raise SystemExit(
-            f"compare: column {target!r} is not in {path}; columns are {list(frame.columns)}"
-        )
-    frame = frame.dropna(subset=[target])
-    y = frame.pop(target).to_numpy()
-    encode = make_column_transformer(
-        (SimpleImputer(strategy="median"), make_column_selector(dtype_include="number")),
-        (
-            make_pipeline(
-                SimpleImputer(strategy="most_frequent"),
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-            ),
-            make_column_selector(dtype_exclude="number"),
-        ),
-    )
-    return encode.fit_transform(frame), y
-
-
-def _fit_timed(model, X, y):
     with warnings.catch_warnings():
+        # Reaching max_iter is shown in the table (a star), not as a warning.
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            text = str(exc).strip()
+            first = text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+            raise DataError(
+                f"{dataset}: {label} failed to fit: {first}; try another --C or check "
+                "the data"
+            ) from None
         return time.perf_counter() - start
 
 
-def compare_on(name, X, y, *, C, solvers, tol, max_iter, seed=0):
-    """Fit LogisticRegression and each SoftmaxClassifier solver on one split."""
+def compare_on(name, X, y, *, C, solvers, tol, max_iter, random_state=0):
+    """Fit LogisticRegression and each SoftmaxClassifier solver on one split.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name for the table.
+    X : array-like of shape (n_samples, n_features)
+        Numeric features; standardized here with the training part's statistics.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    C : float
+        Inverse regularization strength of every model.
+    solvers : list of str
+        SoftmaxClassifier solvers to fit.
+    tol : float
+        Tolerance of every model.
+    max_iter : int
+        Iteration (epoch) limit of every model.
+    random_state : int, default=0
+        Seeds the stratified split and the SGD solver.
+
+    Returns
+    -------
+    list of Row
+        LogisticRegression first, then the solvers in the order given.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from ._estimator import SoftmaxClassifier
+
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=seed, stratify=y
+        X, y, test_size=TEST_SIZE, random_state=random_state, stratify=y
     )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    reference = LogisticRegression(C=C, tol=tol, max_iter=max_iter)
-    seconds = _fit_timed(reference, X_train, y_train)
-    ref_proba = reference.predict_proba(X_test)
-    rows = [
-        Row(name, "LogisticRegression(lbfgs)", accuracy_score(y_test, reference.predict(X_test)),
-            log_loss(y_test, ref_proba, labels=reference.classes_), seconds,
-            int(np.max(reference.n_iter_)), 0.0)
+    models = [("LogisticRegression(lbfgs)", LogisticRegression(C=C, tol=tol, max_iter=max_iter))]
+    models += [
+        (f"SoftmaxClassifier({solver})",
+         SoftmaxClassifier(C=C, solver=solver, tol=tol, max_iter=max_iter,
+                           random_state=random_state))
+        for solver in solvers
     ]
-    for solver in solvers:
-        model = SoftmaxClassifier(C=C, solver=solver, tol=tol, max_iter=max_iter)
-        seconds = _fit_timed(model, X_train, y_train)
+    rows, ref_proba = [], None
+    for label, model in models:
+        seconds = fit_timed(model, X_train, y_train, label, name)
         proba = model.predict_proba(X_test)
+        ref_proba = proba if ref_proba is None else ref_proba
+        n_iter = int(np.max(model.n_iter_))
         rows.append(
-            Row(name, f"SoftmaxClassifier({solver})", accuracy_score(y_test, model.predict(X_test)),
-                log_loss(y_test, proba, labels=model.classes_), seconds,
-                int(model.n_iter_[0]), float(np.max(np.abs(proba - ref_proba))))
+            Row(name, label, accuracy_score(y_test, model.predict(X_test)),
+                log_loss(y_test, proba, labels=model.classes_), seconds, n_iter,
+                float(np.max(np.abs(proba - ref_proba))), n_iter >= max_iter)
         )
     return rows
 
 
-def _objective(model, X, y, C):
-    """Mean cross-entropy plus ||W||^2 / (2 C n), in float64: the shared measure."""
-    from scipy.special import logsumexp
-
-    Z = np.asarray(model.decision_function(X), dtype=np.float64)
-    if Z.ndim == 1:
-        Z = np.column_stack([np.zeros_like(Z), Z])
-    y_index = np.searchsorted(model.classes_, y)
-    ce = np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y_index])
-    return ce + np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * len(y))
-
-
-def convergence_plot(path, name, X, y, *, C, solvers, max_iter=200):
-    """Objective gap against iterations and time, each solver and LogisticRegression.
-
-    Every curve point is a fit stopped after k iterations (``max_iter=k``), so
-    both estimators are measured the same way, whatever they record inside.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    X = StandardScaler().fit_transform(X)
-    makers = {"LogisticRegression(lbfgs)": lambda k: LogisticRegression(C=C, max_iter=k,
-                                                                        tol=1e-12)}
-    for solver in solvers:
-        makers[f"SoftmaxClassifier({solver})"] = (
-            lambda k, solver=solver: SoftmaxClassifier(C=C, solver=solver, max_iter=k,
-                                                       tol=1e-12, random_state=0))
-    curves = {}
-    for label, make in makers.items():
-        steps = np.unique(np.geomspace(1, max_iter, 25).astype(int))
-        points = []
-        for k in steps:
-            model = make(int(k))
-            seconds = _fit_timed(model, X, y)
-            points.append((int(k), seconds, _objective(model, X, y, C)))
-        curves[label] = points
-    best = min(p[2] for points in curves.values() for p in points)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for label, points in curves.items():
-        k, seconds, value = map(np.asarray, zip(*points))
-        gap = np.maximum(value - best, 1e-16) / abs(best)
-        axes[0].loglog(k, gap, marker="o", ms=3, label=label)
-        axes[1].loglog(seconds, gap, marker="o", ms=3, label=label)
-    axes[0].set(xlabel="iterations (epochs for sgd)", ylabel="relative objective gap")
-    axes[1].set(xlabel="fit time [s]")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"{name}, C={C:g}, standardized")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return curves
-
-
 def format_table(rows):
+    """The comparison as aligned text columns.
+
+    Parameters
+    ----------
+    rows : list of Row
+        As returned by :func:`compare_on`.
+
+    Returns
+    -------
+    str
+        A header, a rule and one line per row; a footnote when some model
+        reached ``max_iter``.
+    """
     header = ("dataset", "model", "accuracy", "log loss", "fit [ms]", "iters", "max |dP|")
     lines = [
         (r.dataset, r.model, f"{r.accuracy:.4f}", f"{r.log_loss:.5f}",
-         f"{1e3 * r.fit_seconds:.1f}", str(r.n_iter),
+         f"{1e3 * r.fit_seconds:.1f}", f"{r.n_iter}{'*' if r.reached_max_iter else ''}",
          "-" if r.model.startswith("Logistic") else f"{r.max_proba_diff:.1e}")
         for r in rows
     ]
@@ -175,57 +144,221 @@ def format_table(rows):
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
+    if any(r.reached_max_iter for r in rows):
+        out.append("* reached --max-iter before --tol")
     return "\n".join(out)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (raised, so main can print it)."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see --help)")
+
+
+_EPILOG = f"""\
+what it prints:
+  for each dataset, what was read: rows used and dropped (and why), each
+  feature column and its encoding (numeric as is, true/false as 1/0, one-hot
+  with its number of categories, missing values imputed), and the classes
+  with their row counts; then one table: accuracy and log loss on the
+  held-out 25%, fit time, iterations (epochs for sgd; * when --max-iter was
+  reached) and max |dP|, the largest difference in predicted probability
+  from LogisticRegression(lbfgs) fitted with the same C.
+
+exit status:
+  0  the table was printed
+  1  a data error: a missing, empty or unreadable file, a missing or unusable
+     target column, a class too small for the split, a fit that fails
+  2  a usage error, found before anything is read: a bad option value,
+     conflicting options, or --csv/--plot without their optional dependencies
+     ({EXTRA});
+     with --plot the table is still printed first
+  Every error is one line on stderr.
+"""
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m softmax_regression compare",
+    """The ``compare`` argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its ``error`` raises :class:`UsageError` instead of exiting.
+    """
+    parser = _OneLineParser(
+        prog=PROG,
         description=(
-            "Fit SoftmaxClassifier (each solver) and LogisticRegression with the same C "
-            "on a held-out split; print accuracy, log loss, fit time and the largest "
-            "difference in predicted probability."
+            "Fit LogisticRegression(lbfgs) and SoftmaxClassifier (each solver) with the\n"
+            "same C on a stratified split with 25% held out, features standardized, and\n"
+            "print one table. Data: scikit-learn's bundled datasets (no download) or\n"
+            "your own CSV."
         ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--dataset", choices=sorted(BUNDLED), action="append",
-                        help="bundled dataset (repeatable; default: all)")
-    parser.add_argument("--csv", metavar="PATH", help="your own data as a CSV file")
-    parser.add_argument("--target", metavar="COLUMN", help="label column of --csv")
-    parser.add_argument("--C", type=float, default=1.0, help="inverse penalty strength")
-    parser.add_argument("--solvers", nargs="+", choices=sorted(SOLVERS), default=sorted(SOLVERS))
-    parser.add_argument("--tol", type=float, default=1e-4)
-    parser.add_argument("--max-iter", type=int, default=1000)
-    parser.add_argument("--plot", metavar="FILE",
-                        help="also save the convergence picture (objective gap against "
-                             "iterations and time) of the first dataset to FILE")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads for every fit (default 1: numpy's and scipy's "
-                             "thread pools otherwise stall each other on small problems)")
+    data = parser.add_argument_group("data (--dataset or --csv, not both)")
+    data.add_argument("--dataset", choices=BUNDLED, action="append",
+                      help="a bundled dataset; repeat for several (default: all four)")
+    data.add_argument("--csv", metavar="PATH",
+                      help="your own data: a CSV file with a header row naming every column "
+                           "(.gz, .bz2, .xz are decompressed; needs pandas: " + EXTRA + "). "
+                           "Numeric columns are used as they are, true/false as 1/0, others "
+                           "one-hot encoded; missing feature values are imputed (median, most "
+                           "frequent) and rows without a target dropped")
+    data.add_argument("--target", metavar="COLUMN",
+                      help="the column of --csv that holds the class labels (required with "
+                           "--csv); in scikit-learn's own CSV layout (wine_data.csv, "
+                           "breast_cancer.csv) it is called 'target'")
+    models = parser.add_argument_group("models")
+    models.add_argument("--C", type=float, default=1.0, metavar="C",
+                        help="inverse penalty strength of every model, > 0; inf for no "
+                             "penalty (default: %(default)s)")
+    models.add_argument("--solvers", nargs="+", choices=sorted(SOLVERS), default=sorted(SOLVERS),
+                        metavar="SOLVER",
+                        help=f"SoftmaxClassifier solvers, among {', '.join(sorted(SOLVERS))} "
+                             "(default: all)")
+    models.add_argument("--tol", type=float, default=1e-4, metavar="TOL",
+                        help="tolerance of every model, >= 0 (default: %(default)s)")
+    models.add_argument("--max-iter", type=int, default=1000, metavar="N",
+                        help="iteration limit (epochs for sgd), >= 1 (default: %(default)s)")
+    models.add_argument("--random-state", type=int, default=0, metavar="SEED",
+                        help="seed of the split and of the sgd solver, so every run prints "
+                             "the same rows (default: %(default)s)")
+    run = parser.add_argument_group("run and output")
+    run.add_argument("--threads", type=int, default=1, metavar="N",
+                     help="BLAS threads for every fit, >= 1 (default 1: numpy's and scipy's "
+                          "thread pools otherwise stall each other on small problems)")
+    run.add_argument("--plot", metavar="FILE",
+                     help="also save the convergence picture (objective gap against "
+                          "iterations and time) of the first dataset to FILE; the suffix "
+                          "(.png, .svg, .pdf, ...) picks the format (needs matplotlib: "
+                          f"{EXTRA})")
     return parser
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def _check_options(args):
+    """Usage errors that argparse cannot see: values out of range, conflicts."""
+    if args.csv is not None and args.dataset:
+        raise UsageError("--dataset and --csv cannot be combined: give one of them")
+    if args.target is not None and args.csv is None:
+        raise UsageError("--target needs --csv PATH (the bundled datasets have their targets)")
     if args.csv is not None and args.target is None:
-        raise SystemExit("compare: --csv needs --target COLUMN")
+        raise UsageError("--csv needs --target COLUMN, the column with the class labels")
+    if not args.C > 0:  # also refuses nan
+        raise UsageError(f"--C must be > 0 (inf for no penalty), got {args.C:g}")
+    if not math.isfinite(1 / args.C) or 1 / args.C > 1e300:
+        # The penalty 1/(2C) ||W||^2 overflows in every solver, mid-fit.
+        raise UsageError(f"--C {args.C!r} is too small (1/C overflows); give C >= 1e-300")
+    if not (args.tol >= 0 and math.isfinite(args.tol)):
+        raise UsageError(f"--tol must be a finite number >= 0, got {args.tol:g}")
+    if args.max_iter < 1:
+        raise UsageError(f"--max-iter must be >= 1, got {args.max_iter}")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    if not 0 <= args.random_state < 2**32:
+        raise UsageError(f"--random-state must be in [0, 2**32), got {args.random_state}")
+    if args.plot is not None:
+        _check_plot_path(args.plot)
+
+
+def _check_plot_path(plot):
+    folder = Path(plot).parent
+    if Path(plot).is_dir():
+        raise UsageError(f"--plot {plot}: is a folder; give a file name such as "
+                         f"{Path(plot) / 'convergence.png'}")
+    if not folder.is_dir():
+        raise UsageError(f"--plot {plot}: folder {str(folder)!r} does not exist; create it first")
+    from ._compare_plot import plot_formats
+
+    formats = plot_formats()
+    suffix = Path(plot).suffix.lower().lstrip(".")
+    if formats is not None and suffix not in formats:
+        raise UsageError(
+            f"--plot {plot}: unknown picture format {suffix!r}; end the name with one of "
+            f"{', '.join('.' + f for f in sorted(formats))}"
+        )
+
+
+def _missing(module):
+    try:
+        __import__(module)
+    except ImportError:
+        return True
+    return False
+
+
+def _run(args):
+    """Read, check and compare; return the exit status."""
+    from threadpoolctl import threadpool_limits
+
     if args.csv is not None:
-        problems = [(args.csv, *_load_csv(args.csv, args.target))]
+        if _missing("pandas"):
+            raise UsageError(f"--csv needs pandas, which is not installed: {EXTRA}")
+        from ._csv_input import read_csv
+
+        datasets = [read_csv(args.csv, args.target)]
     else:
-        problems = [(name, *_load_bundled(name)) for name in (args.dataset or list(BUNDLED))]
+        datasets = [load_bundled(name) for name in dict.fromkeys(args.dataset or BUNDLED)]
+    for dataset in datasets:
+        check_classes(dataset)
+    solvers = list(dict.fromkeys(args.solvers))
+    for dataset in datasets:
+        print("\n".join(describe(dataset)))
+    print()
+    no_matplotlib = args.plot is not None and _missing("matplotlib")
     rows = []
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        for name, X, y in problems:
-            rows += compare_on(name, X, y, C=args.C, solvers=args.solvers, tol=args.tol,
-                               max_iter=args.max_iter)
+        for data in datasets:
+            rows += compare_on(data.name, data.X, data.y, C=args.C, solvers=solvers,
+                               tol=args.tol, max_iter=args.max_iter,
+                               random_state=args.random_state)
+        print(f"C={args.C:g}, tol={args.tol:g}, random_state={args.random_state}, "
+              f"{args.threads} BLAS thread(s); 25% held out, features standardized")
+        print(format_table(rows), flush=True)
+        if no_matplotlib:
+            raise UsageError(f"--plot needs matplotlib, which is not installed: {EXTRA}")
         if args.plot:
-            name, X, y = problems[0]
-            convergence_plot(args.plot, name, X, y, C=args.C, solvers=args.solvers)
-    print(f"C={args.C:g}, tol={args.tol:g}, {args.threads} BLAS thread(s); 25% held out, "
-          "features standardized")
-    print(format_table(rows))
-    if args.plot:
-        print(f"convergence picture written to {args.plot}")
+            from ._compare_plot import convergence_plot
+
+            first = datasets[0]
+            convergence_plot(args.plot, first.name, first.X, first.y, C=args.C,
+                             solvers=solvers, random_state=args.random_state)
+            print(f"convergence picture written to {args.plot}")
     return 0
+
+
+def main(argv=None):
+    """Run ``compare`` with the given arguments.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``compare``; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a data error, 2 for a usage error (see the
+        module docstring); ``--help`` prints the help and returns 0.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        _check_options(args)
+        with warnings.catch_warnings():
+            # A numerical warning would break the one-line promise; a fit it
+            # spoils ends as a one-line error or shows in the table.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _run(args)
+    except SystemExit as stop:  # --help
+        return stop.code
+    except UsageError as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
