@@ -112,11 +112,11 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
     >>> from softmax_regression import SoftmaxClassifier
     >>> from softmax_regression._inference import inference
-    >>> X, y = load_iris(return_X_y=True)
-    >>> X = X[:, :2]
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 2))
+    >>> y = (X[:, 0] + rng.standard_normal(200) > 0).astype(int) + (X[:, 1] > 0)
     >>> model = SoftmaxClassifier(C=np.inf, solver="newton-cg", tol=1e-10).fit(X, y)
     >>> result = inference(model, X, y)
     >>> result.params.shape, result.bse.shape, result.conf_int().shape
@@ -167,26 +167,11 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     bread_inv, singular = inverse(hessian)
 
     residual = P - Y
+    n_groups = None
     if cov_type == "nonrobust":
         cov = bread_inv
-        n_groups = None
     else:
-        if cov_type == "HC0":
-            # Frequency weights count a score once per copy; class weights
-            # scale the score itself, hence enter squared.
-            c = np.sqrt(freq)[:, None] * class_w[:, None] * residual
-            meat = KroneckerSum(design, d=np.zeros_like(c), f=c, sign=1.0).to_dense()
-            n_groups = None
-        else:
-            codes, n_groups = _group_codes(groups, freq)
-            meat = cluster_meat(design, (weight[:, None] * residual), codes)
-            n_obs, q = float(freq.sum()), hessian.shape[0]
-            if n_obs <= q:
-                raise ValueError(
-                    f"cov_type='cluster' needs more samples ({n_obs:g}) than "
-                    f"parameters ({q}) for its small-sample correction."
-                )
-            meat *= n_groups / (n_groups - 1.0) * (n_obs - 1.0) / (n_obs - q)
+        meat, n_groups = _meat(cov_type, design, residual, freq, class_w, groups)
         cov = bread_inv @ meat @ bread_inv
         cov = (cov + cov.T) / 2
 
@@ -204,6 +189,26 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
         y_name=y_name, nobs=float(freq.sum()), n_groups=n_groups, llf=llf,
         penalized=penalty > 0, separated=separated,
     )
+
+
+def _meat(cov_type, design, residual, freq, class_w, groups):
+    """The sum of score outer products of the sandwich, and the number of groups."""
+    if cov_type == "HC0":
+        # Frequency weights count a score once per copy; class weights scale
+        # the score itself, hence enter squared.
+        c = np.sqrt(freq)[:, None] * class_w[:, None] * residual
+        return KroneckerSum(design, d=np.zeros_like(c), f=c, sign=1.0).to_dense(), None
+    codes, n_groups = _group_codes(groups, freq)
+    meat = cluster_meat(design, (freq * class_w)[:, None] * residual, codes)
+    n_obs, q = float(freq.sum()), meat.shape[0]
+    if n_obs <= q:
+        raise ValueError(
+            f"cov_type='cluster' needs more samples ({n_obs:g}) than parameters ({q}) "
+            "for its small-sample correction."
+        )
+    # statsmodels' default (use_correction=True) for cov_type="cluster".
+    meat *= n_groups / (n_groups - 1.0) * (n_obs - 1.0) / (n_obs - q)
+    return meat, n_groups
 
 
 def _check_options(cov_type, groups, alpha):

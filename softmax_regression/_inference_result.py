@@ -16,6 +16,18 @@ class InferenceResult:
     per non-reference class (in the order of ``classes``), one column per
     feature with the intercept last.
 
+    Parameters
+    ----------
+    params : ndarray
+        The coefficients, reference class subtracted.
+    cov : ndarray of shape (params.size, params.size)
+        Their covariance, in the row-major order of ``params``.
+    cov_type, alpha, classes, reference, feature_names, nobs, n_groups, llf, \
+penalized, separated : see Attributes
+        Stored as they are.
+    y_name : str or None
+        The name of the target, used in the row labels (``"y"`` when None).
+
     Attributes
     ----------
     params : ndarray
@@ -51,7 +63,7 @@ class InferenceResult:
     """
 
     def __init__(self, *, params, cov, cov_type, alpha, classes, reference, feature_names,
-                 y_name, nobs, n_groups, llf, penalized, separated):
+                 nobs, n_groups, llf, penalized, separated, y_name):
         self.params = params
         self._cov = cov
         self.bse = np.sqrt(np.diag(cov)).reshape(params.shape)
