@@ -544,3 +544,9 @@ def test_inputs_are_not_modified(anes, pid_model_array):
     inference(pid_model_array, X_arr, pid, sample_weight=weights, cov_type="cluster", groups=income)
     for a, b in zip(before, (X_arr, weights, income, pid_model_array.coef_)):
         assert_allclose(a, b, rtol=0, atol=0)
+
+
+def test_cluster_needs_more_samples_than_parameters(anes, pid_model):
+    X, pid, _, income = anes
+    with pytest.raises(ValueError, match=r"needs more samples \(30\) than parameters \(36\)"):
+        inference(pid_model, X[:30], pid[:30], cov_type="cluster", groups=income[:30])
