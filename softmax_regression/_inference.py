@@ -333,10 +333,12 @@ def _warn(model, penalty, separated, singular):
             UserWarning, stacklevel=3,
         )
     if separated is not None:
-        what = ("completely separate the classes" if separated == "complete" else
-                f"predict some samples with probability above 1 - {_PERFECT_PREDICTION:g}")
+        what = ("completely separate the classes: the data are separated" if
+                separated == "complete" else
+                f"predict some samples with probability above 1 - {_PERFECT_PREDICTION:g}: "
+                "the data are (quasi-)separated")
         warnings.warn(
-            f"The fitted coefficients {what}: the data are (quasi-)separated and the "
+            f"The fitted coefficients {what} and the "
             "unpenalized maximum-likelihood estimate does not exist. The standard errors "
             "of the affected coefficients are meaningless (huge); refit with a finite C.",
             UserWarning, stacklevel=3,

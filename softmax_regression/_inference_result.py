@@ -170,7 +170,7 @@ penalized, separated : see Attributes
             f"{'No. observations:':<20}{self.nobs:g}",
             f"{'Covariance type:':<20}{cov:<20}{'Log-likelihood:':<20}{self.llf:.6g}",
             f"{'Penalized:':<20}{'yes' if self.penalized else 'no':<20}"
-            f"{'Separation:':<20}{self.separated or 'none detected'}",
+            f"{'Separation:':<20}{'n/a' if self.penalized else self.separated or 'none detected'}",
         ]
         lines = header
         intervals = self.conf_int(alpha)
