@@ -28,6 +28,34 @@ from ._solvers.sgd_optimizer import SCHEDULES
 from ._store import store_result, warn_if_not_converged
 
 
+def _checked_classes(classes):
+    """``partial_fit``'s ``classes`` as a sorted 1-D host array, or a ValueError."""
+    if isinstance(classes, (set, frozenset, dict, str, bytes)) or not hasattr(
+        classes, "__len__"
+    ):
+        raise ValueError(
+            "classes must be a list or 1-D array of the labels, got a "
+            f"{type(classes).__name__}: {classes!r}."
+        )
+    labels = host_numpy(classes) if hasattr(classes, "shape") else np.asarray(
+        list(classes), dtype=object
+    )
+    if labels.ndim != 1:
+        raise ValueError(f"classes must be 1-D, got an array of shape {labels.shape}.")
+    values = labels.tolist()
+    if any(value is None or (isinstance(value, float) and value != value) for value in values):
+        raise ValueError(f"classes must not contain missing labels (None or NaN): {values}.")
+    kinds = {isinstance(value, (str, bytes)) for value in values}
+    if len(kinds) > 1:
+        raise ValueError(f"classes mixes strings and numbers: {values}.")
+    unique = np.unique(np.asarray(values))
+    if len(unique) < 2:
+        raise ValueError(
+            f"classes must contain at least 2 classes, got only one class: {unique.tolist()}."
+        )
+    return unique
+
+
 def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
@@ -366,14 +394,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                     "list of labels the stream can contain."
                 )
             return self.classes_
-        sorted_labels = np.unique(np.asarray(host_numpy(classes) if hasattr(classes, "shape")
-                                             else classes))
+        sorted_labels = _checked_classes(classes)
         if first_call:
-            if len(sorted_labels) < 2:
-                raise ValueError(
-                    f"classes must contain at least 2 classes, got only one class: "
-                    f"{sorted_labels.tolist()}."
-                )
             if sorted_labels.dtype.kind in "OUS":
                 return sorted_labels  # strings live on the host, like the labels
             xp, _, device = get_namespace_and_device(y)

@@ -8,6 +8,8 @@ largest distance of ``-gradient`` of the smooth part to the subdifferential of
 the non-smooth part, over all coefficients.
 """
 
+import math
+
 from ._namespace import namespace
 
 
@@ -99,16 +101,42 @@ class L1(ElasticNet):
         super().__init__(l1_strength=strength, l2_strength=0.0)
 
 
-def penalty_from_params(C, l1_ratio, total_weight):
-    """The penalty of the estimator's objective, divided by ``total_weight``.
+# Above this strength the data cannot move the weights at all in floating
+# point (W is within ~1e-250 of zero): a fit would only compute with
+# overflowing numbers, so it is refused instead.
+MAX_STRENGTH = 1e250
+
+
+def penalty_from_params(C, l1_ratio, *total_weight):
+    """The penalty of the estimator's objective, divided by the total sample weight.
 
     Solvers minimize the objective divided by the total sample weight (as
     scikit-learn does), so that ``tol`` does not depend on the data size.
-    ``C = inf`` means no penalty, whatever ``l1_ratio`` says.
+    ``C = inf`` means no penalty, whatever ``l1_ratio`` says. The total
+    weight may be given as several factors (say the largest weight and the
+    sum of the weights divided by it): the scale ``1 / (C * total)`` is formed
+    in logarithms, so it neither overflows nor warns for any ``C`` and weights.
+
+    Raises
+    ------
+    ValueError
+        If the scale exceeds :data:`MAX_STRENGTH` (``C`` or the weights so
+        small that the data have no influence on the weights).
     """
-    if C == float("inf"):
+    C = float(C)
+    if C == math.inf:
         return ElasticNet(0.0, 0.0)
-    scale = 1.0 / (C * total_weight)
+    factors = [float(f) for f in total_weight]
+    log_scale = -(math.log(C) + sum(math.log(f) for f in factors))
+    if log_scale > math.log(MAX_STRENGTH):
+        total = math.prod(factors)
+        raise ValueError(
+            f"The penalty 1 / (C * total sample weight) = 1 / ({C:g} * {total:g}) is "
+            f"above {MAX_STRENGTH:g}: C or the sample weights are so small that the data "
+            "cannot move the coefficients from zero. Use a larger C (or larger sample "
+            "weights)."
+        )
+    scale = math.exp(log_scale)  # 0.0 when it underflows: no penalty in effect
     if l1_ratio == 0.0:
         return L2(scale)
     if l1_ratio == 1.0:

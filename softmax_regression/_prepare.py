@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -102,24 +101,28 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
             )
     else:
         encoder.classes_ = classes
-        try:
-            y_index = encoder.transform(y)
-        except ValueError as error:
-            known = host_numpy(classes).tolist()
-            unknown = sorted(set(np.unique(host_numpy(y)).tolist()) - set(known))
-            raise ValueError(
-                f"y contains labels that are not in classes={known}: {unknown}"
-            ) from error
+        known = host_numpy(classes).tolist()
+        # Compared as Python values, so that 0 and "0" are different labels.
+        unknown = sorted(set(np.unique(host_numpy(y)).tolist()) - set(known), key=repr)
+        if unknown:
+            raise ValueError(f"y contains labels that are not in classes={known}: {unknown}")
+        y_index = encoder.transform(y)
     y_index = move_to(y_index, xp=xp, device=device)
-    weights = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
-    total = float(xp.sum(weights))
+    weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
+    relative_total = float(xp.sum(weights))
+    total = scale * relative_total  # inf for weights near the largest float: no penalty
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     problem = SoftmaxProblem(
         X=X,
         Y=loss.one_hot(y_index, X.dtype),
-        sample_weight=weights / total,
+        sample_weight=weights / relative_total,
         loss=loss,
-        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, weight_before + total),
+        # The total weight as factors, so that the penalty's scale is formed
+        # without overflow (see penalty_from_params).
+        penalty=penalty_from_params(
+            estimator.C, estimator.l1_ratio,
+            *((weight_before + total,) if weight_before else (scale, relative_total)),
+        ),
     )
     if classes_from_y:
         _check_weighted_classes(problem, classes)
@@ -127,22 +130,63 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
 
 
 def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
-    """``sample_weight * class_weight``, checked to be finite and not all zero."""
-    weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    """``sample_weight * class_weight`` divided by its largest value, and that value.
+
+    Dividing by the largest weight first keeps every later sum finite for
+    weights anywhere in the floating-point range (1e-320 or 1e308 alike);
+    the scale comes back separately, as a Python float.
+
+    Returns
+    -------
+    weights : array of shape (n_samples,)
+        In ``[0, 1]``, in X's dtype, namespace and device.
+    scale : float
+        The largest weight.
+    """
+    weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
     xp, _, device = get_namespace_and_device(weights)
     if estimator.class_weight is not None:
-        # Class weights are K numbers computed on the host from the labels.
-        per_class = compute_class_weight(
-            estimator.class_weight, classes=host_numpy(classes), y=host_numpy(y),
-            sample_weight=None if sample_weight is None else host_numpy(sample_weight),
-        )
-        per_class = xp.asarray(per_class, dtype=X.dtype, device=device)
-        weights = weights * xp.take(per_class, y_index, axis=0)
+        per_class = class_weights(estimator.class_weight, classes, y_index, weights)
+        weights = weights * xp.take(xp.asarray(per_class, dtype=weights.dtype, device=device),
+                                    y_index, axis=0)
     if not bool(xp.all(xp.isfinite(weights))):
         raise ValueError("sample_weight contains NaN or infinity.")
-    if not bool(xp.any(weights > 0)):
+    scale = float(xp.max(weights))
+    if not scale > 0:
         raise ValueError("The sample weights are all zero: nothing to fit.")
-    return weights
+    return xp.astype(weights / scale, X.dtype), scale
+
+
+def class_weights(class_weight, classes, y_index, sample_weight):
+    """One non-negative finite weight per class (host float64), checked.
+
+    ``"balanced"`` gives ``total / (n_classes * class total)`` as in
+    scikit-learn, and 0 to a class without weight (its rows weigh nothing
+    whatever its class weight).
+    """
+    labels = host_numpy(classes)
+    if isinstance(class_weight, str):  # "balanced", the only string allowed
+        totals = np.bincount(host_numpy(y_index), weights=host_numpy(sample_weight),
+                             minlength=len(labels)).astype(np.float64)
+        with np.errstate(divide="ignore", over="ignore"):
+            per_class = np.sum(totals / totals.max()) / (len(labels) * (totals / totals.max()))
+        return np.where(totals > 0, per_class, 0.0)
+    known = set(labels.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight has keys that are not classes: {sorted(unknown, key=repr)}; "
+            f"the classes are {labels.tolist()}."
+        )
+    per_class = np.array([class_weight.get(label, 1.0) for label in labels.tolist()],
+                         dtype=np.float64)
+    bad = {label: value for label, value in zip(labels.tolist(), per_class.tolist())
+           if not (np.isfinite(value) and value >= 0)}
+    if bad:
+        raise ValueError(
+            f"class_weight must be finite and non-negative; got {bad}."
+        )
+    return per_class
 
 
 def _check_weighted_classes(problem, classes):

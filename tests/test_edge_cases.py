@@ -114,3 +114,121 @@ def test_two_threads_fitting_one_estimator_end_with_one_complete_fit():
         np.testing.assert_array_equal(model.classes_, winner.classes_, err_msg=str(trial))
         np.testing.assert_allclose(model.coef_, winner.coef_, err_msg=str(trial))
         np.testing.assert_allclose(model.intercept_, winner.intercept_, err_msg=str(trial))
+
+
+# -- weights ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_a_negative_class_weight_is_refused(solver):
+    X, y = issue_data()
+    with pytest.raises(ValueError, match=r"class_weight must be finite and non-negative; "
+                                         r"got \{0: -1\.0\}"):
+        SoftmaxClassifier(solver=solver, class_weight={0: -1.0, 1: 1, 2: 1}).fit(X, y)
+
+
+def test_a_negative_class_weight_is_refused_by_partial_fit():
+    X, y = issue_data()
+    model = SoftmaxClassifier(solver="sgd", class_weight={0: -1.0, 1: 1, 2: 1})
+    with pytest.raises(ValueError, match=r"class_weight must be finite and non-negative"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_nan_or_inf_in_class_weight_names_class_weight(value):
+    X, y = issue_data()
+    with pytest.raises(ValueError, match=r"class_weight must be finite and non-negative; "
+                                         r"got \{0: (nan|inf)\}"):
+        SoftmaxClassifier(class_weight={0: value, 1: 1, 2: 1}).fit(X, y)
+
+
+def test_a_class_weight_key_that_is_not_a_label_names_it():
+    X, y = issue_data()
+    with pytest.raises(ValueError, match=r"class_weight has keys that are not classes: \[7\]"):
+        SoftmaxClassifier(class_weight={0: 1, 1: 1, 2: 1, 7: 3}).fit(X, y)
+
+
+def test_balanced_class_weight_with_a_class_of_zero_weight_fits():
+    X, y = issue_data()
+    sample_weight = np.where(y == 0, 0.0, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way either
+        model = SoftmaxClassifier(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
+    assert np.all(np.isfinite(model.coef_))
+    assert model.predict_proba(X)[:, 0].max() < 0.01
+    reference = SoftmaxClassifier().fit(X[y > 0], y[y > 0])
+    # Balanced weights of the two classes left are equal: the same model as unweighted.
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1:].sum(axis=1), 1.0, atol=0.01)
+    np.testing.assert_allclose(model.predict(X[y > 0]), reference.predict(X[y > 0]))
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("params, weight", [({"C": 5e-324}, 1.0), ({}, 1e-320)],
+                         ids=["C=5e-324", "weights 1e-320"])
+def test_a_penalty_too_large_to_compute_names_C_and_the_weights(solver, params, weight):
+    X, y = issue_data()
+    with pytest.raises(ValueError, match=r"The penalty 1 / \(C \* total sample weight\) = .* "
+                                         r"is above 1e\+250: C or the sample weights are so "
+                                         r"small"):
+        SoftmaxClassifier(solver=solver, **params).fit(X, y, sample_weight=np.full(60, weight))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_a_tiny_C_that_can_be_computed_gives_zero_weights(solver):
+    X, y = issue_data()
+    model = SoftmaxClassifier(solver=solver, C=1e-200).fit(X, y)
+    assert np.abs(model.coef_).max() < 1e-150
+    np.testing.assert_allclose(model.predict_proba(X), 1 / 3, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_weights_near_the_largest_float_fit_like_unit_weights(solver):
+    X, y = issue_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        huge = SoftmaxClassifier(solver=solver, C=np.inf, random_state=0).fit(
+            X, y, sample_weight=np.full(60, 1e308))
+        unit = SoftmaxClassifier(solver=solver, C=np.inf, random_state=0).fit(X, y)
+    np.testing.assert_allclose(huge.coef_, unit.coef_, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_the_largest_float_as_C_fits_without_a_runtime_warning(solver):
+    X, y = issue_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier(solver=solver, C=np.finfo(float).max).fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+# -- partial_fit's classes -------------------------------------------------------------------------
+
+BAD_CLASSES = {
+    "nan": ([0, 1, np.nan], r"classes must not contain missing labels \(None or NaN\)"),
+    "None": ([0, 1, None], r"classes must not contain missing labels \(None or NaN\)"),
+    "set": ({0, 1, 2}, r"classes must be a list or 1-D array of the labels, got a set"),
+    "str": ("abc", r"classes must be a list or 1-D array of the labels, got a str"),
+    "dict": ({0: 1, 1: 2, 2: 3}, r"classes must be a list or 1-D array of the labels, got a dict"),
+    "2-D": ([[0, 1], [2, 3]], r"classes must be 1-D, got an array of shape \(2, 2\)"),
+    "mixed": (["0", "1", 2], r"classes mixes strings and numbers"),
+    "one": ([1, 1], r"classes must contain at least 2 classes, got only one class: \[1\]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CLASSES))
+def test_partial_fit_refuses_bad_classes_naming_classes(case):
+    X, y = issue_data()
+    classes, match = BAD_CLASSES[case]
+    model = SoftmaxClassifier(solver="sgd")
+    with pytest.raises(ValueError, match=match):
+        model.partial_fit(X, y, classes=classes)
+    assert not hasattr(model, "classes_")
+
+
+def test_partial_fit_with_string_classes_and_integer_labels_names_the_labels():
+    X, y = issue_data()
+    with pytest.raises(ValueError, match=r"y contains labels that are not in "
+                                         r"classes=\['0', '1', '2'\]: \[0, 1, 2\]"):
+        SoftmaxClassifier(solver="sgd").partial_fit(X, y, classes=["0", "1", "2"])

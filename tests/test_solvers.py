@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
+from softmax_regression import SoftmaxClassifier
 from softmax_regression._loss import LinearSoftmaxLoss
 from softmax_regression._penalties import L2, ElasticNet
 from softmax_regression._problem import SoftmaxProblem
@@ -43,7 +45,9 @@ def _bfgs_optimum(problem):
 @pytest.mark.parametrize("solve", [solve_lbfgs, solve_newton_cg])
 def test_solver_reaches_the_optimum(small_problem, solve):
     reference = _bfgs_optimum(small_problem)
-    result = solve(small_problem, np.zeros(small_problem.coef_shape), tol=1e-10, max_iter=1000)
+    # 1e-9: the objective's rounding stops L-BFGS-B at an optimality of ~8e-9 here,
+    # within the slack (10 tol) that a stop at floating-point precision is given.
+    result = solve(small_problem, np.zeros(small_problem.coef_shape), tol=1e-9, max_iter=1000)
     assert result.converged
     np.testing.assert_allclose(result.coef, reference, atol=1e-7)
     assert result.n_iter == len(result.objective_history) > 0
@@ -110,3 +114,18 @@ def test_float32_problem_stays_float32(small_problem):
                                tol=1e-4, max_iter=200)
         assert result.coef.dtype == np.float32
         assert result.converged
+
+
+@pytest.mark.parametrize("solve", [solve_lbfgs, solve_newton_cg])
+def test_a_stop_at_precision_far_above_tol_is_not_convergence(small_problem, solve):
+    result = solve(small_problem, np.zeros(small_problem.coef_shape), tol=1e-12, max_iter=1000)
+    assert result.optimality > 10 * 1e-12
+    assert not result.converged
+    assert result.message.startswith("stopped at the limit of floating-point precision")
+
+
+def test_the_estimator_warns_at_a_stop_at_precision_far_above_tol():
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4,
+                               n_classes=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="limit of floating-point precision"):
+        SoftmaxClassifier(tol=1e-13, max_iter=10_000).fit(X, y)

@@ -2,6 +2,10 @@
 
 from ._result import SolverResult
 
+# A stop at the limit of floating-point precision counts as converged when the
+# optimality measure is at most this multiple of tol.
+PRECISION_SLACK = 10.0
+
 
 class IterationTrace:
     """Callback for ``scipy.optimize.minimize`` that records and stops.
@@ -43,12 +47,21 @@ class IterationTrace:
         """The :class:`SolverResult` at ``x``.
 
         ``at_precision_limit`` says that the solver stopped because the
-        objective cannot decrease further in floating point; that counts as
-        converged, as it does in scikit-learn.
+        objective cannot decrease further in floating point. That counts as
+        converged when the optimality measure is within
+        :data:`PRECISION_SLACK` times ``tol`` (the objective's rounding then
+        hides the last digits of the gradient), and not beyond: a stop far
+        from optimality is not convergence.
         """
         _, optimality = self.bridge.state_at(x)
         coef = self.bridge.to_coef(x)
-        converged = self.converged or optimality <= self.tol or at_precision_limit
+        converged = (
+            self.converged
+            or optimality <= self.tol
+            or at_precision_limit and optimality <= PRECISION_SLACK * self.tol
+        )
+        if at_precision_limit and not converged:
+            message = f"stopped at the limit of floating-point precision; {message}"
         return SolverResult(
             coef=coef,
             n_iter=len(self.history),
