@@ -175,9 +175,12 @@ class KroneckerSum:
     def matmat(self, V):
         """The matrix times ``V`` of shape ``(size, b)``, with n x m x b temporaries."""
         w, b = self.design.width, V.shape[1]
-        T = np.empty((self.design.n_samples, self.m, b))
+        T = np.zeros((self.design.n_samples, self.m, b))
         for k in range(self.m):
-            T[:, k] = self.design.matmul(V[k * w:(k + 1) * w])
+            # Unit directions touch one class each: skip the passes over X
+            # that would only multiply zeros.
+            if V[k * w:(k + 1) * w].any():
+                T[:, k] = self.design.matmul(V[k * w:(k + 1) * w])
         coupled = np.einsum("nk,nkb->nb", self.f, T)
         R = self.d[:, :, None] * T + self.sign * self.f[:, :, None] * coupled[:, None, :]
         return np.concatenate([self.design.rmatmul(R[:, k]) for k in range(self.m)])
