@@ -120,7 +120,8 @@ def test_unsupported_solver_penalty_names_both(data):
 
 def test_class_weight_for_unknown_label(data):
     X, y = data
-    with pytest.raises(ValueError, match="class"):
+    with pytest.raises(ValueError, match=r"class_weight has keys that are not classes: \[7\]; "
+                                         r"the classes are \[0, 1, 2\]"):
         SoftmaxClassifier(class_weight={7: 2.0}).fit(X, y)
 
 

@@ -232,3 +232,14 @@ def test_partial_fit_with_string_classes_and_integer_labels_names_the_labels():
     with pytest.raises(ValueError, match=r"y contains labels that are not in "
                                          r"classes=\['0', '1', '2'\]: \[0, 1, 2\]"):
         SoftmaxClassifier(solver="sgd").partial_fit(X, y, classes=["0", "1", "2"])
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_a_class_with_zero_total_weight_gets_a_very_negative_intercept(solver):
+    X, y = issue_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier(solver=solver).fit(X, y, sample_weight=np.where(y == 0, 0.0, 1.0))
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    assert model.intercept_[0] < min(model.intercept_[1:]) - 3
+    assert model.predict_proba(X)[:, 0].max() < 0.05
