@@ -66,7 +66,9 @@ penalized, separated : see Attributes
                  nobs, n_groups, llf, penalized, separated, y_name):
         self.params = params
         self._cov = cov
-        self.bse = np.sqrt(np.diag(cov)).reshape(params.shape)
+        # Rounding can leave a variance of a non-identified coefficient (a
+        # pseudo-inverse's null direction) a hair below zero.
+        self.bse = np.sqrt(np.maximum(np.diag(cov), 0.0)).reshape(params.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             # A zero standard error (a coefficient without information) gives
             # an infinite or undefined z, reported as such.

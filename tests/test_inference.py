@@ -179,6 +179,7 @@ def test_sparse_gives_the_dense_numbers(anes, pid_model_array, cov_type, fmt):
     dense = inference(pid_model_array, X.to_numpy(), pid, cov_type=cov_type, groups=groups)
     sparse = inference(pid_model_array, sp.csr_matrix(X.to_numpy()).asformat(fmt), pid,
                        cov_type=cov_type, groups=groups)
+    assert sparse.feature_names == ["x0", "x1", "x2", "x3", "x4", "intercept"]
     assert_allclose(sparse.bse, dense.bse, rtol=1e-8)
     assert_allclose(sparse.cov_params(), dense.cov_params(), rtol=1e-8, atol=1e-14)
 
