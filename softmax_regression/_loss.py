@@ -216,22 +216,30 @@ class LinearSoftmaxLoss:
             ``hessp(V)`` returns ``H V`` for a direction ``V`` of ``coef``'s
             shape, reusing the probabilities computed here.
         """
-        xp = namespace(Y)
+        value, gradient, P = self.loss_gradient_proba(coef, X, Y, sample_weight)
+        return value, gradient, lambda V: self.hessian_product(V, X, P, sample_weight)
+
+    def loss_gradient_proba(self, coef, X, Y, sample_weight):
+        """Value, gradient and the probabilities of the free logits at ``coef``.
+
+        The probabilities are what :meth:`hessian_product` needs; a caller
+        that keeps them (row chunks on dask workers) computes Hessian
+        products at ``coef`` without recomputing the logits.
+        """
         value, R, P = self._value_residual(coef, X, Y, sample_weight)
-        gradient = self._transpose_product(R, X)
-        weights = sample_weight[:, None]
+        return value, self._transpose_product(R, X), P
 
-        def hessp(V):
-            # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
-            # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
-            # reference logit never moves, so its term is 0 in that sum.
-            dR = self.logits(V, X)
-            dR *= P
-            dR -= P * xp.sum(dR, axis=1, keepdims=True)
-            dR *= weights
-            return self._transpose_product(dR, X)
-
-        return value, gradient, hessp
+    def hessian_product(self, V, X, P, sample_weight):
+        """``H V``: the Hessian at the probabilities ``P`` times a direction ``V``."""
+        xp = namespace(P)
+        # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
+        # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
+        # reference logit never moves, so its term is 0 in that sum.
+        dR = self.logits(V, X)
+        dR *= P
+        dR -= P * xp.sum(dR, axis=1, keepdims=True)
+        dR *= sample_weight[:, None]
+        return self._transpose_product(dR, X)
 
     # -- what depends on the class parametrization ---------------------------
     # Everything below reads ``pinned_reference``, so that nothing outside
