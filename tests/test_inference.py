@@ -223,7 +223,8 @@ def test_float32_data_and_model_are_computed_in_float64(anes, pid_model_array):
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 @pytest.mark.parametrize("sparse", [False, True])
-def test_hessian_products_path_equals_gram_path(anes, pid_model_array, monkeypatch, cov_type, sparse):
+def test_hessian_products_path_equals_gram_path(anes, pid_model_array, monkeypatch, cov_type,
+                                                sparse):
     X, pid, _, income = anes
     X = sp.csr_matrix(X.to_numpy()) if sparse else X.to_numpy()
     groups = income if cov_type == "cluster" else None
@@ -478,25 +479,33 @@ def test_unfitted_model(anes):
 
 def test_not_a_softmax_classifier(anes):
     X, pid, _, _ = anes
-    with pytest.raises(TypeError, match="needs a fitted SoftmaxClassifier, got LogisticRegression"):
+    with pytest.raises(TypeError,
+                       match="needs a fitted SoftmaxClassifier, got LogisticRegression"):
         inference(LogisticRegression(), X, pid)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"cov_type": "HC1"}, r"cov_type must be one of \('nonrobust', 'HC0', 'cluster'\), got 'HC1'"),
+        ({"cov_type": "HC1"},
+         r"cov_type must be one of \('nonrobust', 'HC0', 'cluster'\), got 'HC1'"),
         ({"cov_type": "cluster"}, r"cov_type='cluster' needs groups"),
-        ({"groups": np.zeros(944)}, r"groups is only used with cov_type='cluster', not with cov_type='nonrobust'"),
-        ({"cov_type": "cluster", "groups": np.zeros(10)}, r"groups has 10 entries but X has 944 samples"),
-        ({"cov_type": "cluster", "groups": np.zeros(944)}, r"needs at least 2 groups with positive weight, got 1"),
-        ({"reference": 7.0}, r"reference must be one of the model's classes \[0.0, .*6.0\], got 7.0"),
+        ({"groups": np.zeros(944)},
+         r"groups is only used with cov_type='cluster', not with cov_type='nonrobust'"),
+        ({"cov_type": "cluster", "groups": np.zeros(10)},
+         r"groups has 10 entries but X has 944 samples"),
+        ({"cov_type": "cluster", "groups": np.zeros(944)},
+         r"needs at least 2 groups with positive weight, got 1"),
+        ({"reference": 7.0},
+         r"reference must be one of the model's classes \[0.0, .*6.0\], got 7.0"),
         ({"alpha": 1.0}, r"alpha must be a number strictly between 0 and 1, got 1.0"),
         ({"alpha": 0}, r"alpha must be a number strictly between 0 and 1, got 0"),
         ({"sample_weight": -np.ones(944)}, r"sample_weight has negative values"),
         ({"sample_weight": np.zeros(944)}, r"sample weights are all zero"),
-        ({"sample_weight": np.ones(943)}, r"sample_weight must have shape \(944,\), got \(943,\)"),
-        ({"sample_weight": np.r_[np.nan, np.ones(943)]}, r"sample_weight contains NaN or infinity"),
+        ({"sample_weight": np.ones(943)},
+         r"sample_weight must have shape \(944,\), got \(943,\)"),
+        ({"sample_weight": np.r_[np.nan, np.ones(943)]},
+         r"sample_weight contains NaN or infinity"),
     ],
 )
 def test_bad_options(anes, pid_model, kwargs, message):
@@ -507,7 +516,8 @@ def test_bad_options(anes, pid_model, kwargs, message):
 
 def test_conf_int_bad_alpha(anes, pid_model):
     X, pid, _, _ = anes
-    with pytest.raises(ValueError, match="alpha must be a number strictly between 0 and 1, got -0.1"):
+    with pytest.raises(ValueError,
+                       match="alpha must be a number strictly between 0 and 1, got -0.1"):
         inference(pid_model, X, pid).conf_int(-0.1)
 
 
@@ -547,7 +557,8 @@ def test_inputs_are_not_modified(anes, pid_model_array):
     X, pid, _, income = anes
     X_arr, weights = X.to_numpy().copy(), np.ones(len(X))
     before = (X_arr.copy(), weights.copy(), income.copy(), pid_model_array.coef_.copy())
-    inference(pid_model_array, X_arr, pid, sample_weight=weights, cov_type="cluster", groups=income)
+    inference(pid_model_array, X_arr, pid, sample_weight=weights, cov_type="cluster",
+              groups=income)
     for a, b in zip(before, (X_arr, weights, income, pid_model_array.coef_)):
         assert_allclose(a, b, rtol=0, atol=0)
 
