@@ -8,7 +8,7 @@ import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, log_loss
 from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -27,7 +27,7 @@ from ._compat import (
     get_namespace_and_device,
     move_to,
 )
-from ._cv_path import fit_fold_path, scorer_with_labels, solve_point
+from ._cv_path import fit_fold_path, from_logits, scorer_with_labels, solve_point
 from ._estimator import SoftmaxClassifier
 from ._loss import log_softmax, softmax
 from ._penalties import penalty_from_params
@@ -273,8 +273,8 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             scoring = {
                 "y": y_labels, "score_weight": score_weight, "classes": classes,
                 "scoring": self.scoring,
-                "scorer": scorer_with_labels(check_scoring(template, scoring=self.scoring),
-                                             classes),
+                "scorer": None if from_logits(self.scoring) else scorer_with_labels(
+                    check_scoring(template, scoring=self.scoring), classes),
             }
             spec = SOLVERS[self.solver]
             options = {name: getattr(template, name) for name in spec.options}
@@ -291,12 +291,16 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             self._warn_paths_not_converged(paths, Cs, l1_ratios)
             coefs_paths = np.stack([path.coefs for path in paths])
             scores = np.stack([path.scores for path in paths])
+
+            def in_X_namespace(array, dtype=xp.float64):
+                return xp.asarray(array, dtype=dtype, device=device)
+
             attributes = {
-                "Cs_": Cs,
-                "l1_ratios_": l1_ratios,
-                "scores_": scores,
-                "coefs_paths_": coefs_paths,
-                "n_iter_": np.stack([path.n_iter for path in paths]),
+                "Cs_": in_X_namespace(Cs),
+                "l1_ratios_": in_X_namespace(l1_ratios),
+                "scores_": in_X_namespace(scores),
+                "coefs_paths_": in_X_namespace(coefs_paths, problem.dtype),
+                "n_iter_": in_X_namespace(np.stack([path.n_iter for path in paths]), xp.int32),
                 "classes_": classes,
                 **{name: value for name, value in prepared.features.items() if value is not None},
             }
@@ -351,6 +355,10 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         )
 
     # -- prediction ----------------------------------------------------------
+    def _checked(self, X, method):
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method=method)
+
     def decision_function(self, X):
         """Compute the logits of the final model.
 
@@ -365,17 +373,32 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             For a binary problem, the logit of ``classes_[1]`` (1-D), else one
             column per class.
         """
-        check_is_fitted(self)
-        check_same_namespace(X, self, attribute="coef_", method="decision_function")
+        self._checked(X, "decision_function")
         return super().decision_function(X)
 
     def _all_class_logits(self, X):
-        scores = self.decision_function(X)
+        scores = super().decision_function(X)
         if scores.ndim == 1:
             # Binary model: the first class is the reference with logit 0.
             xp, _ = get_namespace(scores)
             scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
         return scores
+
+    def predict(self, X):
+        """Predict the most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        self._checked(X, "predict")
+        return super().predict(X)
 
     def predict_proba(self, X):
         """Compute class probabilities: the softmax of the logits.
@@ -390,6 +413,7 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to one; columns follow ``classes_``.
         """
+        self._checked(X, "predict_proba")
         return softmax(self._all_class_logits(X), axis=1)
 
     def predict_log_proba(self, X):
@@ -405,6 +429,7 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         log_proba : ndarray of shape (n_samples, n_classes)
             Computed as ``log_softmax`` of the logits.
         """
+        self._checked(X, "predict_log_proba")
         return log_softmax(self._all_class_logits(X), axis=1)
 
     def score(self, X, y, sample_weight=None):
@@ -424,8 +449,15 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         score : float
             The score; greater is better, as for the scores in ``scores_``.
         """
-        if self.scoring is None:
-            return super().score(X, y, sample_weight=sample_weight)
+        if from_logits(self.scoring):
+            # On the host, where every namespace and device can go, and with
+            # all the labels, which a small test set may not show.
+            weight = None if sample_weight is None else host_numpy(sample_weight)
+            if self.scoring == "neg_log_loss":
+                return -log_loss(host_numpy(y), host_numpy(self.predict_proba(X)),
+                                 labels=host_numpy(self.classes_), sample_weight=weight)
+            return float(accuracy_score(host_numpy(y), host_numpy(self.predict(X)),
+                                        sample_weight=weight))
         scorer = check_scoring(self, scoring=self.scoring)
         if sample_weight is None:
             return scorer(self, X, y)

@@ -91,7 +91,7 @@ def scorer_with_labels(scorer, classes):
         return scorer
     kwargs = dict(getattr(scorer, "_kwargs", {}))
     kwargs.setdefault("labels", classes)
-    if len(classes) == 2 and "pos_label" in inspect.signature(score_func).parameters:
+    if classes.shape[0] == 2 and "pos_label" in inspect.signature(score_func).parameters:
         kwargs.setdefault("pos_label", classes[-1])
     return make_scorer(
         score_func,
@@ -105,6 +105,11 @@ def scorer_with_labels(scorer, classes):
 # them from predict_proba or predict: a generic scorer call validates and
 # re-encodes the labels each time, which costs more than the fit on small data.
 FAST_SCORINGS = ("neg_log_loss", "accuracy", None)
+
+
+def from_logits(scoring):
+    """Whether ``scoring`` is computed from the logits (no scorer call)."""
+    return scoring is None or isinstance(scoring, str) and scoring in FAST_SCORINGS
 
 
 class HeldOutScore:
@@ -136,8 +141,7 @@ class HeldOutScore:
         self.n_features = problem.n_features
         self.X = take_rows(problem.X, test, xp, device)
         self.weight = None if score_weight is None else take_rows(score_weight, test, xp, device)
-        self.fast = isinstance(scoring, str) or scoring is None
-        self.fast = self.fast and scoring in FAST_SCORINGS
+        self.fast = from_logits(scoring)
         self.scoring = scoring
         if self.fast:
             self.y_index = self.loss.class_index(take_rows(problem.Y, test, xp, device))
@@ -255,9 +259,14 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
                 fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]), fold_total)
             )
             history = along_C.get(j, [])
-            candidates = [along_l1] + [coef for _, coef in history[-1:]]
-            candidates += extrapolations(history, float(Cs[i]))
-            coef0 = _closer_start(point, candidates, default=start)
+            predictions = extrapolations(history, float(Cs[i]))
+            if point.penalty.is_smooth and predictions and along_l1 is None:
+                # A smooth path is analytic in log C: its extrapolation is the
+                # better start, and comparing it would cost a pass per point.
+                coef0 = predictions[-1]
+            else:
+                candidates = [along_l1] + [coef for _, coef in history[-1:]] + predictions
+                coef0 = _closer_start(point, candidates, default=start)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
                                  verbose=verbose, weight_seen=fold_total)
             along_C[j] = history[-(_MAX_DEGREE):] + [(float(Cs[i]), result.coef)]
