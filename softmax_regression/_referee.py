@@ -1,4 +1,7 @@
-"""The one objective every benchmarked fit is scored with, in float64.
+"""The float64 reference objective: the referee of tests, benchmarks and ``compare``.
+
+It is written from the definition with NumPy alone and shares no code with
+the loss the solvers minimize (``_loss.py``), so that it can judge it.
 
 For class indices ``y``, weights ``W`` (``coef``) and intercepts ``b``::
 
