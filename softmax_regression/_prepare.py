@@ -144,7 +144,9 @@ def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
         The largest weight.
     """
     weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
-    xp, _, device = get_namespace_and_device(weights)
+    # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
+    xp, _, device = get_namespace_and_device(X)
+    weights = move_to(weights, xp=xp, device=device)
     if estimator.class_weight is not None:
         per_class = class_weights(estimator.class_weight, classes, y_index, weights)
         weights = weights * xp.take(xp.asarray(per_class, dtype=weights.dtype, device=device),
