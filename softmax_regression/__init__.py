@@ -1,8 +1,11 @@
 """Multinomial logistic (softmax) regression as a scikit-learn estimator."""
 
 from ._estimator import SoftmaxClassifier
+from ._inference import inference
+from ._inference_result import InferenceResult
 from ._loss import log_softmax, softmax
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxClassifier", "log_softmax", "softmax", "__version__"]
+__all__ = ["InferenceResult", "SoftmaxClassifier", "inference", "log_softmax", "softmax",
+           "__version__"]
