@@ -145,6 +145,17 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     n_iter_no_change : int, default=5
         ``"sgd"`` only: epochs (or ``partial_fit`` calls) without progress
         before the learning rate is lowered or fitting stops.
+    precondition : bool, default=True
+        ``"sgd"`` only: take every step in standardized coordinates, with the
+        mean and standard deviation of each feature (over the training data
+        in ``fit``, over all rows seen in ``partial_fit``), so the step sizes
+        suit features of any scale; the optimum is unchanged. With
+        standardized features it changes nothing.
+    average : bool, default=True
+        ``"sgd"`` only: the model is an average of the iterates: in ``fit``,
+        of each epoch's; in ``partial_fit``, of all of the stream's, the
+        ``t``-th weighted by about ``t ** 3``. The optimizer continues from
+        its own last iterate.
 
     Attributes
     ----------
@@ -211,6 +222,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "precondition": ["boolean"],
+        "average": ["boolean"],
     }
 
     def __init__(
@@ -234,6 +247,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        precondition=True,
+        average=True,
     ):
         self.C = C
         self.l1_ratio = l1_ratio
@@ -254,6 +269,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.precondition = precondition
+        self.average = average
 
     def set_params(self, **params):
         """Set the parameters of this estimator, all or none.
@@ -318,7 +335,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     @available_if(_solver_is_stateful)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Take one SGD pass over a batch of data, continuing the last fit.
 
         This is incremental learning of the multinomial model itself (not one
@@ -338,7 +355,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         after its pass; after ``n_iter_no_change`` calls without improvement
         by more than ``tol``, whatever the schedule, the model returns to the
         best coefficients seen and later calls leave it unchanged. A new
-        ``fit`` starts over.
+        ``fit`` starts over. ``validation_data=(X_val, y_val)`` scores a
+        fixed validation set instead, and the call trains on all its rows.
 
         Parameters
         ----------
@@ -351,6 +369,11 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             on later calls it must equal ``classes_`` if given.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero.
+        validation_data : tuple (X_val, y_val), default=None
+            With ``early_stopping=True``: the held-out set the model is scored
+            on after the call (weighted by ``class_weight``), in place of
+            ``validation_fraction`` of the call's rows. Pass the same set to
+            every call. Without ``early_stopping`` it raises a ValueError.
 
         Returns
         -------
@@ -379,6 +402,8 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             result = spec.step(
                 problem, coef, state, weight_seen=state.weight_seen + prepared.total,
                 tol=self.tol, verbose=self.verbose, **options,
+                validation=None if validation_data is None else prepare(
+                    self, *validation_data, classes=classes, reset=False).problem,
             )
             if result.n_iter == 0:
                 return self  # early stopping has ended this stream: nothing changes

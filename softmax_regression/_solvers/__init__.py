@@ -15,6 +15,7 @@ from .sgd import sgd_init_state, sgd_partial_fit, solve_sgd
 SGD_OPTIONS = (
     "batch_size", "learning_rate", "eta0", "power_t", "momentum", "shuffle",
     "early_stopping", "validation_fraction", "n_iter_no_change", "random_state",
+    "precondition", "average",
 )
 
 
