@@ -1,125 +1,84 @@
-"""Minibatch SGD epochs over a SoftmaxProblem, with the stopping rules."""
+"""Minibatch SGD epochs over a SoftmaxProblem: ``fit`` and ``partial_fit``.
+
+The pieces each live in their own module: the update (:mod:`.sgd_optimizer`),
+the preconditioner that takes the steps in standardized coordinates
+(:mod:`.sgd_scaling`), iterate averaging (:mod:`.sgd_average`), and what
+happens after an epoch or a call (:mod:`.sgd_monitor`).
+"""
 
 import copy
 import functools
+import math
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._compat import _convert_to_numpy
 from .._namespace import namespace
 from ._overflow import overflow_error, overflow_is_an_error
 from ._result import SolverResult
-from .sgd_optimizer import (
-    SGDConfig,
-    current_learning_rate,
-    lower_learning_rate,
-    raise_learning_rate,
-    restart_momentum,
-    sgd_init,
-    sgd_update,
-)
+from .sgd_average import average_init, average_update
+from .sgd_monitor import MIN_ETA, Monitor, epoch_rule, stream_rule, update_monitor
+from .sgd_optimizer import SGDConfig, current_learning_rate, sgd_init, sgd_update
+from .sgd_rows import epoch_order, split_validation, take_rows, weighted_accuracy
+from .sgd_scaling import batch_moments, scaling_from, standardized_optimality
 
-# Below this base learning rate the adaptive schedule gives up (as in
-# scikit-learn's SGD): further epochs cannot move the coefficients.
-_MIN_ETA = 1e-6
-# An epoch objective above this multiple of the lowest one means divergence.
-_DIVERGED = 1.5
-
-
-@dataclass(frozen=True)
-class Monitor:
-    """Progress of the stopping rule, carried between epochs (and calls).
-
-    ``best`` is the lowest training objective, or the highest validation
-    accuracy with early stopping; ``stalls`` counts epochs since ``best``
-    last moved more than ``tol`` away from ``anchor``. With early stopping ``best_coef`` keeps the
-    coefficients that scored ``best``. ``last_objective`` is the previous
-    epoch's training objective, ``lowest_objective`` the lowest one and
-    ``lowest_coef`` the coefficients after that epoch (the point to return to
-    if the steps diverge).
-    """
-
-    best: float | None = None
-    anchor: float | None = None
-    stalls: int = 0
-    best_coef: object = None
-    stopped: bool = False
-    last_objective: float | None = None
-    lowest_objective: float | None = None
-    lowest_coef: object = None
+# partial_fit's average weighs the t-th iterate by about t^AVERAGE_DECAY
+# (sgd_average.py); measured in benchmarks/sgd_streams.py.
+AVERAGE_DECAY = 3.0
+# A stop by the stopping rule counts as convergence only when the optimality
+# measure in standardized coordinates is at most this multiple of tol (see
+# _stop_is_convergence). Default fits on standardized digits stop at 1.3e-4
+# to 4e-4 (tol=1e-4); raw wine without the preconditioner stopped at ~377.
+NEAR_OPTIMUM = 100.0
 
 
 @dataclass(frozen=True)
 class StreamState:
-    """The fitted state of the SGD solver: optimizer, stopping rule, random stream."""
+    """The fitted state of the SGD solver.
+
+    Attributes
+    ----------
+    optimizer : SGDState
+        Velocity, step count, base rate and L1 bookkeeping.
+    monitor : Monitor
+        The stopping rule's progress.
+    random_state : RandomState
+        The stream of shuffles and validation splits.
+    n_samples_seen, weight_seen : int, float
+        Rows processed by updates, and the total sample weight seen (the
+        penalty's scale in ``partial_fit``).
+    config : SGDConfig
+        The schedule the state was run with.
+    moments : FeatureMoments or None
+        Running moments of the features: the preconditioner's statistics.
+    iterate : ndarray or None
+        The optimizer's own coefficients, when the model's (``coef_``) are an
+        average of them; the next update continues from these.
+    average : Average or None
+        ``partial_fit``'s running average of the iterates.
+    """
 
     optimizer: object
     monitor: Monitor = field(default_factory=Monitor)
     random_state: object = None
     n_samples_seen: int = 0
     weight_seen: float = 0.0
+    config: SGDConfig = field(default_factory=SGDConfig)
+    moments: object = None
+    iterate: object = None
+    average: object = None
+
+    @property
+    def learning_rate(self):
+        """The step size of the next update (the base rate under the schedule)."""
+        return current_learning_rate(self.optimizer, self.config)
 
 
-def take_rows(A, rows, xp):
-    """Rows ``rows`` (an index array in A's namespace and device) of ``A``."""
-    if sp.issparse(A):
-        return A[_convert_to_numpy(rows, xp)]
-    return xp.take(A, rows, axis=0)
-
-
-def weighted_accuracy(problem, coef):
-    xp, _ = problem.namespace_and_device
-    loss = problem.loss
-    correct = loss.predicted_index(coef, problem.X) == loss.class_index(problem.Y)
-    w = problem.sample_weight
-    return float(xp.sum(w * xp.astype(correct, problem.dtype)) / xp.sum(w))
-
-
-def subproblem(problem, rows):
-    """The problem restricted to ``rows`` (host indices), weights summing to one."""
-    xp, device = problem.namespace_and_device
-    rows = xp.asarray(rows, device=device)
-    weights = take_rows(problem.sample_weight, rows, xp)
-    total = float(xp.sum(weights))
-    return replace(problem, X=take_rows(problem.X, rows, xp), Y=take_rows(problem.Y, rows, xp),
-                   sample_weight=weights / total if total > 0 else weights)
-
-
-def split_validation(problem, fraction, rng):
-    """Stratified random split of the rows into training and validation parts."""
-    from sklearn.model_selection import train_test_split
-
-    xp, _ = problem.namespace_and_device
-    n = problem.X.shape[0]
-    if n < 2:
-        raise ValueError(
-            f"early_stopping holds out validation_fraction={fraction} of the rows of each "
-            f"fit or partial_fit call for validation, which needs at least 2 rows; this "
-            f"call has {n}. Pass larger batches, or set early_stopping=False."
-        )
-    rows = np.arange(n)
-    y = _convert_to_numpy(problem.loss.class_index(problem.Y), xp)
-    try:
-        train, valid = train_test_split(rows, test_size=fraction, stratify=y, random_state=rng)
-    except ValueError:  # too few samples in some class to stratify
-        train, valid = train_test_split(rows, test_size=fraction, random_state=rng)
-    return subproblem(problem, np.sort(train)), subproblem(problem, np.sort(valid))
-
-
-def epoch_order(n, batch_size, rng, shuffle):
-    """Row order for one epoch: shuffled, each batch's rows sorted (faster slicing)."""
-    if not shuffle:
-        return np.arange(n)
-    order = rng.permutation(n)
-    for start in range(0, n, batch_size):
-        order[start : start + batch_size].sort()
-    return order
-
-
-def run_epoch(problem, coef, state, config, batch_size, shuffle):
+def run_epoch(problem, coef, state, config, batch_size, shuffle, scaling=None):
     """One pass over ``problem`` in minibatches; returns (coef, state, objective).
 
     The minibatch gradient is ``n / b * sum_{i in B} w_i grad CE_i`` plus the
@@ -128,6 +87,8 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle):
     gradient for every full batch. The returned objective is the average of
     the minibatch objectives met during the epoch (no extra pass). The row
     order moves to the data's device once per epoch; batches are sliced there.
+    ``state.average`` (an :class:`~.sgd_average.Average`, or None) takes
+    every iterate; ``scaling`` is the preconditioner (:mod:`.sgd_scaling`).
     """
     xp, device = problem.namespace_and_device
     n = problem.X.shape[0]
@@ -139,6 +100,7 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle):
     l1_strength = problem.penalty.l1_strength
     d = problem.n_features
     optimizer = state.optimizer
+    average = state.average
     total = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
@@ -155,82 +117,22 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle):
         smooth_penalty = problem.penalty.smooth_value(W)
         total += (value - smooth_penalty) * batch_size
         total += problem.penalty.value(W) * rows.shape[0]
-        coef, optimizer = sgd_update(G, optimizer, coef, config, l1_strength, d)
-    return coef, replace(state, optimizer=optimizer), total / n
+        coef, optimizer = sgd_update(G, optimizer, coef, config, l1_strength, d, scaling)
+        if average is not None:
+            average = average_update(average, coef, AVERAGE_DECAY)
+    return coef, replace(state, optimizer=optimizer, average=average), total / n
 
 
-def _copy(array):
-    xp = namespace(array)
-    return xp.asarray(array, copy=True)
-
-
-def update_monitor(monitor, score, coef, tol, n_iter_no_change, higher_is_better):
-    """Record one epoch's score; returns (monitor, stalled).
-
-    Progress is counted over a window: the best score must move by more than
-    ``tol`` from where it stood when the window opened (``anchor``). Slow but
-    steady progress (several epochs adding up to more than ``tol``) is not a
-    stall; ``n_iter_no_change`` epochs that together gain at most ``tol`` are.
-    """
-    sign = 1.0 if higher_is_better else -1.0
-    if monitor.best is None:
-        return replace(monitor, best=score, anchor=score, stalls=0,
-                       best_coef=_copy(coef) if higher_is_better else None), False
-    if sign * (score - monitor.best) > 0:
-        monitor = replace(monitor, best=score,
-                          best_coef=_copy(coef) if higher_is_better else None)
-    if sign * (monitor.best - monitor.anchor) > tol:
-        return replace(monitor, anchor=monitor.best, stalls=0), False
-    stalls = monitor.stalls + 1
-    return replace(monitor, stalls=stalls), stalls >= n_iter_no_change
-
-
-def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change,
-                 stop_on_stall=None):
-    """Apply the stopping rule after an epoch; returns (state, stop, score, coef).
-
-    The rule watches the validation accuracy when there is a validation part,
-    else the training objective. Whatever the schedule, an epoch that raises
-    the training objective restarts the momentum (its oscillations decay like
-    ``momentum ** (steps / 2)``, whatever the rate), and one whose objective
-    exceeds 1.5 times the lowest so far (or overflows) returns to the
-    coefficients of that lowest epoch (the steps diverged). The adaptive schedule also raises the rate by 10% after each
-    epoch of progress (steady progress means the steps are too short, not too
-    noisy), halves it after a divergence or after ``n_iter_no_change``
-    epochs without progress, and stops once it falls below 1e-6. The other
-    schedules stop at the first stall. ``stop_on_stall=True`` stops at the
-    first stall whatever the schedule (early stopping in ``partial_fit``).
-    """
-    score = None
-    previous = state.monitor.last_objective
-    if valid is not None:
-        score = weighted_accuracy(valid, coef)
-        monitor, stalled = update_monitor(state.monitor, score, coef, tol, n_iter_no_change,
-                                          higher_is_better=True)
-    else:
-        monitor, stalled = update_monitor(state.monitor, objective, coef, tol,
-                                          n_iter_no_change, higher_is_better=False)
-    monitor = replace(monitor, last_objective=objective)
-    optimizer = state.optimizer
-    if monitor.lowest_objective is None or objective < monitor.lowest_objective:
-        monitor = replace(monitor, lowest_objective=objective, lowest_coef=_copy(coef))
-    diverged = objective > _DIVERGED * monitor.lowest_objective + tol
-    if diverged:
-        coef = monitor.lowest_coef
-    if diverged or (previous is not None and objective > previous):
-        optimizer = restart_momentum(optimizer)
-    adaptive = config.learning_rate == "adaptive"
-    if stop_on_stall is None:
-        stop_on_stall = not adaptive
-    stop = stalled and stop_on_stall or diverged and not adaptive
-    if adaptive and not stop:
-        if diverged or stalled:
-            optimizer = lower_learning_rate(optimizer)
-            monitor = replace(monitor, stalls=0)
-            stop = optimizer.eta < _MIN_ETA
-        elif monitor.stalls == 0:
-            optimizer = raise_learning_rate(optimizer)
-    return replace(state, optimizer=optimizer, monitor=monitor), stop, score, coef
+def _scaling(state, problem, like, call_weight, precondition):
+    """(state with the call's rows in its moments, the preconditioner's Scaling)."""
+    if not precondition:
+        return state, None
+    moments = batch_moments(problem.X, problem.sample_weight, call_weight)
+    if state.moments is not None:
+        moments = state.moments.merge(moments)
+    state = replace(state, moments=moments)
+    return state, scaling_from(moments, problem.loss.fit_intercept, like,
+                               problem.penalty.l2_strength)
 
 
 def optimality(problem, coef):
@@ -296,31 +198,6 @@ def _finite_objective(objective, coef, state, where):
     return np.inf
 
 
-def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, power_t=0.5,
-                   momentum=0.9, random_state=None, **_):
-    """The :class:`StreamState` to run from at coefficients shaped like ``coef``.
-
-    A fresh state, or ``previous`` when it was built for coefficients of the
-    same shape and dtype. Otherwise (``fit_intercept`` or the input's dtype
-    changed between calls) the optimizer restarts from ``previous``'s
-    learning rate and step count, and the rest of ``previous`` (random
-    stream, samples and weight seen) carries over. Takes the estimator's SGD
-    options by name (others are ignored), as the solver table passes them.
-    """
-    config = SGDConfig(learning_rate, eta0, power_t, momentum)
-    if previous is None:
-        return StreamState(optimizer=sgd_init(coef, config),
-                           random_state=check_random_state(random_state))
-    velocity = previous.optimizer.velocity
-    if tuple(velocity.shape) == tuple(coef.shape) and velocity.dtype == coef.dtype:
-        return previous
-    optimizer = replace(sgd_init(coef, config), eta=previous.optimizer.eta,
-                        step=previous.optimizer.step)
-    # The stopping rule's coefficients have the old shape: it starts over.
-    return replace(previous, optimizer=optimizer,
-                   monitor=Monitor(stopped=previous.monitor.stopped))
-
-
 def _overflow_checked_at_the_end(solver):
     """Run ``solver`` with numpy's overflow warnings off.
 
@@ -336,18 +213,69 @@ def _overflow_checked_at_the_end(solver):
     return run
 
 
+def _after_epoch(state, coef, objective, valid, config, tol, n_iter_no_change,
+                 stop_on_stall=None):
+    """:func:`~.sgd_monitor.epoch_rule` on a :class:`StreamState`; returns (state, stop, score, coef).
+
+    For drivers that run epochs themselves (the dask one, ``_dask_sgd.py``).
+    """
+    score = None if valid is None else weighted_accuracy(valid, coef)
+    optimizer, monitor, stop, coef, _ = epoch_rule(
+        state.optimizer, state.monitor, coef, objective, score, config.learning_rate, tol,
+        n_iter_no_change, stop_on_stall)
+    return replace(state, optimizer=optimizer, monitor=monitor), stop, score, coef
+
+
+def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, power_t=0.5,
+                   momentum=0.9, random_state=None, **_):
+    """The :class:`StreamState` to run from at coefficients shaped like ``coef``.
+
+    A fresh state, or ``previous`` when it was built for coefficients of the
+    same shape and dtype. Otherwise (``fit_intercept`` or the input's dtype
+    changed between calls) the optimizer restarts from ``previous``'s
+    learning rate and step count, and the rest of ``previous`` (random
+    stream, samples and weight seen, feature moments) carries over. Takes the
+    estimator's SGD options by name (others are ignored), as the solver table
+    passes them.
+    """
+    config = SGDConfig(learning_rate, eta0, power_t, momentum)
+    if previous is None:
+        return StreamState(optimizer=sgd_init(coef, config), config=config,
+                           random_state=check_random_state(random_state))
+    previous = replace(previous, config=config)
+    velocity = previous.optimizer.velocity
+    if tuple(velocity.shape) == tuple(coef.shape) and velocity.dtype == coef.dtype:
+        return previous
+    optimizer = replace(sgd_init(coef, config), eta=previous.optimizer.eta,
+                        step=previous.optimizer.step)
+    # The stopping rule's and the average's coefficients have the old shape:
+    # they start over.
+    return replace(previous, optimizer=optimizer, iterate=None, average=None,
+                   monitor=Monitor(stopped=previous.monitor.stopped))
+
+
+def _start(state, coef):
+    """The optimizer's coefficients: its own iterate when the model shows an average."""
+    iterate = state.iterate
+    if iterate is not None and tuple(iterate.shape) == tuple(coef.shape):
+        return iterate
+    return coef
+
+
 @_overflow_checked_at_the_end
 def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
               learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9, shuffle=True,
               random_state=None, early_stopping=False, validation_fraction=0.1,
-              n_iter_no_change=5, state=None, weight_seen=1.0):
+              n_iter_no_change=5, precondition=True, average=True, state=None,
+              weight_seen=1.0):
     """Minimize ``problem``'s objective by minibatch SGD with momentum.
 
     Stops after ``n_iter_no_change`` epochs in a row in which the training
     objective (or, with ``early_stopping``, the validation accuracy) did not
     improve by more than ``tol``; the ``"adaptive"`` schedule first divides the
-    learning rate (see :func:`_after_epoch`) and only stops once it falls
-    below 1e-6.
+    learning rate (see :func:`~.sgd_monitor.epoch_rule`) and only stops once
+    it falls below 1e-6. A stop counts as convergence only near the optimum
+    (:func:`_stop_is_convergence`).
 
     Parameters
     ----------
@@ -359,7 +287,7 @@ def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
         Maximum number of epochs.
     verbose : int, default=0
     batch_size, learning_rate, eta0, power_t, momentum, shuffle, random_state, \
-early_stopping, validation_fraction, n_iter_no_change
+early_stopping, validation_fraction, n_iter_no_change, precondition, average
         As in ``SoftmaxClassifier``.
     state : StreamState or None
         Continue from this state (warm start); a new one otherwise.
@@ -376,63 +304,121 @@ early_stopping, validation_fraction, n_iter_no_change
     if state is None:
         state = sgd_init_state(coef0, learning_rate=learning_rate, eta0=eta0, power_t=power_t,
                                momentum=momentum, random_state=random_state)
-    # A new fit restarts the stopping rule, not the optimizer. The random
-    # stream is copied so that the caller's state is never modified.
-    state = replace(state, monitor=Monitor(), random_state=copy.deepcopy(state.random_state))
+    # A new fit restarts the stopping rule, not the optimizer, and takes its
+    # feature moments from its own data. The random stream is copied so that
+    # the caller's state is never modified.
+    state = replace(state, monitor=Monitor(), random_state=copy.deepcopy(state.random_state),
+                    moments=None, average=None, config=config)
     if sp.issparse(problem.X) and problem.X.format != "csr":
         problem = replace(problem, X=problem.X.tocsr())  # rows are sliced
     train, valid = problem, None
     if early_stopping:
         train, valid = split_validation(problem, validation_fraction, state.random_state)
-    coef = coef0
+    iterate = _start(state, coef0)
+    state, scaling = _scaling(state, train, iterate, weight_seen, precondition)
+    coef = iterate
     history, scores = [], []
-    converged = False
+    stopped = floor = False
     epoch = 0
     for epoch in range(1, max_iter + 1):
-        coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
+        # fit averages each epoch's iterates (a tail average): the model is
+        # that average, the next epoch continues from the last iterate.
+        state = replace(state, average=average_init(iterate) if average else None)
+        iterate, state, objective = run_epoch(train, iterate, state, config, batch_size,
+                                              shuffle, scaling)
         history.append(objective)
-        objective = _finite_objective(objective, coef, state, f"epoch {epoch}")
-        state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
-                                          n_iter_no_change)
+        objective = _finite_objective(objective, iterate, state, f"epoch {epoch}")
+        coef = state.average.coef if average else iterate
+        score = None if valid is None else weighted_accuracy(valid, coef)
+        optimizer, monitor, stopped, rolled_back, floor = epoch_rule(
+            state.optimizer, state.monitor, coef, objective, score, learning_rate, tol,
+            n_iter_no_change)
+        if rolled_back is not coef:
+            coef = iterate = rolled_back
+        state = replace(state, optimizer=optimizer, monitor=monitor)
         if score is not None:
             scores.append(score)
         if verbose:
-            eta = current_learning_rate(state.optimizer, config)
             extra = f"  validation accuracy={score:.4f}" if score is not None else ""
-            print(f"[sgd] epoch {epoch:4d}  objective={objective:.10g}  eta={eta:.3g}"
-                  f"  optimality={optimality(train, coef):.3e}{extra}")
-        if stop:
-            converged = True
+            print(f"[sgd] epoch {epoch:4d}  objective={objective:.10g}  "
+                  f"eta={state.learning_rate:.3g}  optimality={optimality(train, coef):.3e}{extra}")
+        if stopped:
             break
     if early_stopping and state.monitor.best_coef is not None:
         coef = state.monitor.best_coef
     check_finite_logits(train, coef)
     n_seen = epoch * train.X.shape[0]
-    state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen)
-    final_optimality = optimality(train, coef)
+    state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen,
+                    iterate=iterate if average else None, average=None)
+    final_optimality, G = _optimality_and_gradient(train, coef)
+    converged, message = _stop_is_convergence(
+        train, coef, G, scaling, tol, final_optimality, stopped, floor, early_stopping)
     return SolverResult(
-        coef=coef, n_iter=epoch, converged=converged or final_optimality <= tol,
+        coef=coef, n_iter=epoch, converged=converged,
         objective_history=history, optimality=final_optimality,
         n_evaluations=epoch * -(-train.X.shape[0] // batch_size) + 1,
-        message="no improvement" if converged else "max_iter reached",
-        state=state, validation_scores=scores,
+        message=message, state=state, validation_scores=scores,
     )
+
+
+def _optimality_and_gradient(problem, coef):
+    with overflow_is_an_error():
+        _, G = problem.smooth_value_gradient(coef)
+    return problem.optimality(coef, G), G
+
+
+def _stop_is_convergence(problem, coef, G, scaling, tol, final_optimality, stopped, floor,
+                         early_stopping):
+    """(converged, message) for the end of a fit.
+
+    Meeting ``tol`` with the optimality measure is convergence, however the
+    fit stopped. Early stopping's stop is the user's criterion: convergence.
+    Otherwise a stop of the stopping rule is convergence only if the
+    optimality measure in standardized coordinates (which does not depend on
+    the features' units) is within ``NEAR_OPTIMUM * tol``: a stall far from
+    the optimum is a stop, and a stop on the learning-rate floor never
+    counts.
+    """
+    if final_optimality <= tol:
+        return True, "optimality within tol"
+    if not stopped:
+        return False, "max_iter reached"
+    if early_stopping:
+        return True, "validation accuracy stopped improving"
+    standardized = standardized_optimality(problem, coef, G, scaling)
+    advice = ("; SGD's steps suit standardized features: standardize them (StandardScaler), "
+              "or lower eta0")
+    far = standardized > NEAR_OPTIMUM * tol
+    if floor:
+        where = f"far from the optimum{advice}" if far else "before meeting tol"
+        return False, (f"the learning rate fell below {MIN_ETA:g} after repeated stalls or "
+                       f"divergence, {where}")
+    if far:
+        return False, (f"no improvement, but far from the optimum (standardized optimality "
+                       f"{standardized:.3g}){advice}")
+    return True, "no improvement"
 
 
 @_overflow_checked_at_the_end
 def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_size=256,
                     learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9,
                     shuffle=True, early_stopping=False, validation_fraction=0.1,
-                    n_iter_no_change=5, random_state=None):
+                    n_iter_no_change=5, precondition=True, average=True, validation=None,
+                    random_state=None):
     """One pass over a new batch of data, continuing from ``state``.
 
-    The stopping rule runs once per call, as it runs once per epoch in
-    :func:`solve_sgd`. Without early stopping a stall only lowers an adaptive
-    learning rate: a stream is never declared finished. With early stopping
-    the call holds out ``validation_fraction`` of its rows for scoring; after
-    ``n_iter_no_change`` calls without improvement by more than ``tol``, the
-    coefficients return to the best ones seen and later calls leave the model
-    unchanged.
+    After the pass the stream rule runs (:func:`~.sgd_monitor.stream_rule`):
+    it lowers the rate only for a divergence, judged on a running average of
+    the calls' objectives. With ``average`` the model is the polynomial-decay
+    average of all iterates of the stream (:mod:`.sgd_average`) and the
+    optimizer continues from its own last iterate. Once the base rate has
+    fallen below 1e-6 each call warns with a ConvergenceWarning.
+
+    With early stopping the call scores the model on ``validation`` (a
+    problem built from ``partial_fit``'s ``validation_data``), or else holds
+    out ``validation_fraction`` of its rows; after ``n_iter_no_change`` calls
+    without improvement by more than ``tol`` the coefficients return to the
+    best ones seen and later calls leave the model unchanged.
 
     ``weight_seen`` is the total sample weight of all calls including this
     one; the problem's penalty must already be scaled by it. ``random_state``
@@ -444,31 +430,59 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     SolverResult
         ``n_iter`` is 1, or 0 if the stream had already stopped.
     """
+    if validation is not None and not early_stopping:
+        raise ValueError(
+            "validation_data is scored for early stopping; set early_stopping=True to use it."
+        )
     config = SGDConfig(learning_rate, eta0, power_t, momentum)
     if state.monitor.stopped:
         return SolverResult(coef=coef, n_iter=0, converged=True, state=state,
                             message="early stopping ended this stream")
-    state = replace(state, random_state=copy.deepcopy(state.random_state))
+    state = replace(state, random_state=copy.deepcopy(state.random_state), config=config)
     if sp.issparse(problem.X) and problem.X.format != "csr":
         problem = replace(problem, X=problem.X.tocsr())
-    train, valid = problem, None
-    if early_stopping:
+    train, valid = problem, validation
+    if early_stopping and valid is None:
         train, valid = split_validation(problem, validation_fraction, state.random_state)
-    coef, state, objective = run_epoch(train, coef, state, config, batch_size, shuffle)
-    objective = _finite_objective(objective, coef, state, "partial_fit")
-    state, stop, score, coef = _after_epoch(state, coef, objective, valid, config, tol,
-                                      n_iter_no_change, stop_on_stall=early_stopping)
-    if stop and not early_stopping:
-        stop = False
-        state = replace(state, monitor=replace(state.monitor, stalls=0))
+    start = _start(state, coef)
+    # The call's rows carry weight_seen - state.weight_seen of the stream's
+    # weight; held-out rows are not trained on, so they count as seen too.
+    state, scaling = _scaling(state, train, start, weight_seen - state.weight_seen, precondition)
+    state = replace(state, average=(state.average or average_init(start)) if average else None)
+    iterate, state, objective = run_epoch(train, start, state, config, batch_size, shuffle,
+                                          scaling)
+    averaged = state.average
+    objective = _finite_objective(objective, iterate, state, "partial_fit")
+    n_classes = problem.loss.n_classes
+    optimizer, monitor, returned = stream_rule(
+        state.optimizer, state.monitor, iterate, start, objective, n_classes)
+    if returned is not iterate:  # diverged: the average restarts from there too
+        iterate = returned
+        averaged = average_init(iterate) if average else None
+    coef = averaged.coef if average else iterate
+    score, stop = None, False
+    if valid is not None:
+        score = weighted_accuracy(valid, coef)
+        monitor, stop = update_monitor(monitor, score, coef, tol, n_iter_no_change,
+                                       higher_is_better=True)
     if stop:
-        coef = state.monitor.best_coef
-        state = replace(state, monitor=replace(state.monitor, stopped=True))
+        coef = monitor.best_coef
+        monitor = replace(monitor, stopped=True)
+    state = replace(state, optimizer=optimizer, monitor=monitor,
+                    iterate=iterate if average else None, average=averaged)
     check_finite_logits(train, coef)
     if verbose:
         extra = f"  validation accuracy={score:.4f}" if score is not None else ""
         print(f"[sgd] partial_fit  objective={objective:.10g}  "
-              f"eta={current_learning_rate(state.optimizer, config):.3g}{extra}")
+              f"eta={state.learning_rate:.3g}{extra}")
+    if optimizer.eta < MIN_ETA:
+        warnings.warn(
+            f"SoftmaxClassifier(solver='sgd').partial_fit: the learning rate has collapsed to "
+            f"{state.learning_rate:.3g} after diverging calls, so further calls hardly change "
+            "the model (sgd_state_.learning_rate). Standardize the features (StandardScaler) "
+            "or lower eta0, and start a new stream with fit or a new estimator.",
+            ConvergenceWarning,
+        )
     state = replace(state, n_samples_seen=state.n_samples_seen + train.X.shape[0],
                     weight_seen=weight_seen)
     return SolverResult(coef=coef, n_iter=1, converged=stop, objective_history=[objective],

@@ -9,6 +9,7 @@ returns new coefficients and a new state.
 from dataclasses import dataclass, replace
 
 from .._namespace import namespace
+from .sgd_scaling import follow_intercept, precondition
 
 SCHEDULES = ("constant", "invscaling", "adaptive")
 
@@ -35,9 +36,11 @@ class SGDState:
         Updates taken so far.
     eta : float
         Base learning rate; the ``"adaptive"`` schedule lowers it.
-    l1_total : float
-        Sum over all steps of ``learning rate * L1 strength``: the L1 shrinkage
-        every weight would have received if it had stayed away from zero.
+    l1_total : float or ndarray of shape (n_weights,)
+        Sum over all steps of ``learning rate * L1 strength`` (times the
+        preconditioner's ``1 / s_j^2`` per column, when there is one): the L1
+        shrinkage every weight would have received if it had stayed away from
+        zero.
     l1_applied : ndarray
         Shrinkage actually applied to each weight so far (signed).
     """
@@ -63,12 +66,13 @@ def current_learning_rate(state, config):
     return state.eta
 
 
-def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
+def sgd_update(gradient, state, coef, config, l1_strength, n_weights, scaling=None):
     """One momentum step on the smooth gradient, then the L1 shrinkage.
 
-    ``velocity = momentum * velocity - eta * gradient``, ``coef += velocity``,
+    ``velocity = momentum * velocity - eta * P gradient``, ``coef += velocity``,
     then the cumulative L1 shrinkage, after which the velocity is set to the
-    step actually taken.
+    step actually taken. ``P`` is the preconditioner of ``scaling``
+    (:mod:`.sgd_scaling`), or the identity.
 
     Parameters
     ----------
@@ -82,6 +86,8 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
     n_weights : int
         Number of leading columns of ``coef`` that are penalized (the
         intercept column, if any, is not).
+    scaling : Scaling or None, default=None
+        Steps in standardized coordinates (see :mod:`.sgd_scaling`).
 
     Returns
     -------
@@ -89,7 +95,7 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
     new_state : SGDState
     """
     eta = current_learning_rate(state, config)
-    velocity = config.momentum * state.velocity - eta * gradient
+    velocity = config.momentum * state.velocity - eta * precondition(gradient, scaling, n_weights)
     new_coef = coef + velocity
     l1_total, l1_applied = state.l1_total, state.l1_applied
     if l1_strength:
@@ -98,14 +104,20 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights):
         # already got, and never across zero. A weight that only drifts back
         # and forth around zero is held at exactly zero.
         xp = namespace(coef)
-        l1_total = l1_total + eta * l1_strength
+        # In standardized coordinates the L1 weight of column j is l1 / s_j,
+        # which is a threshold l1 / s_j^2 back in the original ones.
+        threshold = eta * l1_strength
+        if scaling is not None:
+            threshold = threshold * scaling.inverse_variance
+        l1_total = l1_total + threshold
         W = new_coef[:, :n_weights]
         q = l1_applied[:, :n_weights]
         shrunk_positive = xp.clip(W - (l1_total + q), min=0.0)
         shrunk_negative = -xp.clip(-(W + (l1_total - q)), min=0.0)
         shrunk = xp.where(W > 0, shrunk_positive, xp.where(W < 0, shrunk_negative, W))
         l1_applied = xp.concat([q + (shrunk - W), l1_applied[:, n_weights:]], axis=1)
-        new_coef = xp.concat([shrunk, new_coef[:, n_weights:]], axis=1)
+        new_coef = follow_intercept(
+            new_coef, xp.concat([shrunk, new_coef[:, n_weights:]], axis=1), scaling, n_weights)
         # The momentum carries the step actually taken (proximal heavy ball):
         # a weight held at zero has no velocity that would push it off again.
         velocity = new_coef - coef
