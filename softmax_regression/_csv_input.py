@@ -40,9 +40,10 @@ def _is_number(text):
 
 
 def _not_utf8(name, exc):
+    # exc.start counts from the decoded chunk, not the file: name the byte only.
     return DataError(
-        f"{name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-        f"{exc.start}); save the file as UTF-8 CSV"
+        f"{name}: not UTF-8 text (it holds the byte 0x{exc.object[exc.start]:02x}); save the "
+        "file as UTF-8 CSV"
     )
 
 
