@@ -93,7 +93,7 @@ if __name__ == "__main__":
     try:
         status = main()
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         status = 130
     except BrokenPipeError:
         status = 1

@@ -29,6 +29,8 @@ class UsageError(Exception):
 
 @dataclass
 class Row:
+    """One line of the table: a model's scores on one dataset's held-out part."""
+
     dataset: str
     model: str
     accuracy: float
@@ -40,7 +42,27 @@ class Row:
 
 
 def fit_timed(model, X, y, label, dataset):
-    """Fit and time one model; a fitting error becomes a one-line DataError."""
+    """Fit and time one model; a fitting error becomes a one-line DataError.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted in place.
+    X, y : array-like
+        Training data.
+    label, dataset : str
+        The model's and the dataset's names, for the error message.
+
+    Returns
+    -------
+    float
+        Seconds spent in ``fit``.
+
+    Raises
+    ------
+    DataError
+        When ``fit`` raises a ValueError, an arithmetic or linear-algebra error.
+    """
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():

@@ -31,7 +31,7 @@ class DataError(Exception):
 class Dataset:
     """Features and labels ready for the comparison, and what was done to get them.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The name in the table's dataset column (a file name, never a path).

@@ -7,7 +7,7 @@ from ._compare_input import DataError
 
 
 def plot_formats():
-    """matplotlib's picture file suffixes, or None without matplotlib.
+    """Return matplotlib's picture file suffixes, or None without matplotlib.
 
     Returns
     -------
