@@ -14,6 +14,8 @@ Measures the figures of the README section "Minibatch SGD and partial_fit":
 - ``raw``: ``fit(solver="sgd")`` on unscaled data sets: the gap to the
   optimum, accuracy, and whether a ConvergenceWarning was raised.
 - ``fit``: the earlier digits targets (defaults, and L1), epochs and time.
+- ``ablation``: the stream and raw-data figures with the preconditioner and
+  the averaging switched off in turn.
 
 Run ``python benchmarks/sgd_streams.py [names...]``; it prints Markdown tables
 and writes them to ``benchmarks/results/sgd_streams.md`` when run whole.
@@ -199,8 +201,27 @@ def measure_fit(**params):
     return rows
 
 
+def measure_ablation():
+    """Each candidate method switched off in turn, on the stream figures."""
+    rows = []
+    for precondition in (True, False):
+        for average in (True, False):
+            params = {"precondition": precondition, "average": average}
+            digits = measure_digits(**params)[0]
+            row = {"precondition": precondition, "average": average,
+                   "digits accuracy": digits["ours", "accuracy"],
+                   "digits log loss": digits["ours", "log loss"]}
+            for sorted_row in measure_sorted(**params):
+                if sorted_row["passes"] == 20:
+                    row[f"sorted {sorted_row['data']} accuracy"] = sorted_row["ours", "accuracy"]
+            raw = {r["data"]: r["gap"] for r in measure_raw(**params)}
+            row["raw iris gap"], row["raw digits gap"] = raw["iris"], raw["digits"]
+            rows.append(row)
+    return rows
+
+
 MEASURES = {"passes": measure_passes, "digits": measure_digits, "sorted": measure_sorted,
-            "raw": measure_raw, "fit": measure_fit}
+            "raw": measure_raw, "fit": measure_fit, "ablation": measure_ablation}
 
 
 def markdown(rows):

@@ -24,9 +24,10 @@ DIVERGED = 1.5
 STREAM_AVERAGING = 0.1
 # Stream rule: a running average above this multiple of both its lowest value
 # and log(n_classes) (the objective of a uniform prediction) is divergence. A
-# class-sorted stream's drift stays well below it: measured, at most 3.1x on
-# standardized digits (10 classes, chunks of 50), benchmarks/sgd_streams.py.
-STREAM_DIVERGED = 10.0
+# class-sorted stream's drift stays far below it (measured over 20 passes in
+# chunks of 50: at most 5.6x on standardized digits, 1.0x on penguins), while
+# the divergent streams of issue 13 reached objectives of ~1e5.
+STREAM_DIVERGED = 100.0
 
 
 @dataclass(frozen=True)
