@@ -173,7 +173,10 @@ def test_fit_error_is_one_line(capsys, monkeypatch):
     (["--solvers"], "argument --solvers: expected at least one argument (see --help)"),
     (["--bogus"], "unrecognized arguments: --bogus (see --help)"),
     (["iris"], "unrecognized arguments: iris (see --help)"),
-])
+], ids=["dataset-and-csv", "target-without-csv", "csv-without-target", "C-zero", "C-negative",
+        "C-nan", "C-underflow", "C-not-a-number", "tol-negative", "tol-inf", "max-iter-zero",
+        "max-iter-float", "threads-zero", "random-state-negative", "solvers-empty",
+        "unknown-option", "stray-argument"])
 def test_usage_errors(capsys, argv, message):
     out = assert_fails(capsys, argv, 2, message)
     assert out == ""
