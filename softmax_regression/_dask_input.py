@@ -16,7 +16,6 @@ import dask.array as da
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite, check_consistent_length, column_or_1d
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -24,7 +23,7 @@ from ._compat import _check_sample_weight, _get_feature_names
 from ._dask_problem import ChunkedSoftmaxProblem, add_up, chunk_parts, tree_reduce
 from ._loss import LinearSoftmaxLoss
 from ._penalties import penalty_from_params
-from ._prepare import Prepared, _check_weighted_classes, check_solver_penalty
+from ._prepare import Prepared, _check_weighted_classes, check_solver_penalty, class_weights
 
 
 def as_dask_array(data):
@@ -108,9 +107,9 @@ def _block_summary(X, y, sample_weight):
     if sample_weight is None:
         return finite, labels, np.zeros(0)
     w = np.asarray(sample_weight, dtype=np.float64)
-    # The smallest weight, and one NaN or infinity if there is one, stand for
+    # The smallest and largest weight, and one NaN or infinity if there is one, stand for
     # the chunk in scikit-learn's sample_weight check.
-    worst = [w.min()] if w.size else []
+    worst = [w.min(), w.max()] if w.size else []
     worst += [np.nan] if np.isnan(w).any() else []
     worst += [np.inf] if np.isinf(w).any() else []
     return finite, labels, np.asarray(worst, dtype=np.float64)
@@ -175,18 +174,6 @@ def class_weight_sums(y_index, sample_weight, n_classes):
     return dask.compute(tree_reduce(parts, add_up))[0][0]
 
 
-def per_class_weights(estimator, classes, sums):
-    """``class_weight`` as K numbers, from the per-class sums of sample weight.
-
-    scikit-learn's ``compute_class_weight`` sees one sample per class weighing
-    that class's sum, which gives exactly what it computes from all samples.
-    """
-    if estimator.class_weight is None:
-        return np.ones(classes.shape[0])
-    return compute_class_weight(estimator.class_weight, classes=classes, y=classes,
-                                sample_weight=sums)
-
-
 def prepare_dask(estimator, X, y, sample_weight=None):
     """Validate, encode and weigh dask ``X, y`` into a persisted :class:`Prepared` problem.
 
@@ -219,7 +206,11 @@ def prepare_dask(estimator, X, y, sample_weight=None):
     classes = check_and_collect_labels(estimator, X, y, sample_weight)
     y_index = y.map_blocks(_block_encode, classes, dtype=np.intp)
     sums = class_weight_sums(y_index, sample_weight, classes.shape[0])
-    per_class = np.asarray(per_class_weights(estimator, classes, sums), dtype=np.float64)
+    per_class = np.ones(classes.shape[0])
+    if estimator.class_weight is not None:
+        # The in-memory rule, given the per-class sums as one sample per class.
+        per_class = class_weights(estimator.class_weight, classes, np.arange(classes.shape[0]),
+                                  sums)
     with np.errstate(invalid="ignore"):
         class_totals = per_class * sums
     if not np.all(np.isfinite(class_totals)):

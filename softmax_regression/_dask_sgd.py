@@ -163,7 +163,7 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
                     average=None)
     final_optimality, G = _optimality_and_gradient(problem, coef)
     converged, message = _stop_is_convergence(problem, coef, G, scaling, tol, final_optimality,
-                                              stopped, floor)
+                                              stopped, floor, early_stopping=False)
     n_batches = sum(-(-n // batch_size) for *_, n in blocks)
     return SolverResult(
         coef=coef, n_iter=epoch, converged=converged, objective_history=history,
