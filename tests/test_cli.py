@@ -185,7 +185,7 @@ def test_table_and_sgd_rows_repeat_run_to_run(results):
 @pytest.mark.parametrize("name, line", [
     ("--C 0", "compare: --C must be > 0 (inf for no penalty), got 0"),
     ("--dataset and --csv", "compare: --dataset and --csv cannot be combined: give one of them"),
-])
+], ids=["C-zero", "dataset-and-csv"])
 def test_usage_errors(results, name, line):
     assert_one_line(results[name], 2, line)
     assert results[name].out == ""
@@ -206,7 +206,8 @@ def test_usage_errors(results, name, line):
      "label; choose a column with a few repeated values"),
     ("single class", "single.csv: target 'y' has one class ('yes', 30 rows); a classifier "
                      "needs at least two: choose another --target column"),
-])
+], ids=["directory", "empty-file", "header-only", "continuous-target", "free-text-target",
+        "single-class"])
 def test_data_errors(results, name, line):
     assert_one_line(results[name], 1, f"compare: {line}")
     assert results[name].out == ""
@@ -229,7 +230,7 @@ def test_rows_without_target_are_dropped_and_said(results):
 @pytest.mark.parametrize("name, n_features, classes", [
     ("wine_data.csv", 13, "classes (3, rows each): class_1 71, class_0 59, class_2 48"),
     ("breast_cancer.csv", 30, "classes (2, rows each): benign 357, malignant 212"),
-])
+], ids=["wine_data.csv", "breast_cancer.csv"])
 def test_scikit_learn_csv_files_keep_every_column(results, name, n_features, classes):
     result = results[name]
     assert (result.status, result.err) == (0, "")
