@@ -4,6 +4,7 @@ import numpy as np
 
 from ._compare import fit_timed
 from ._compare_input import DataError
+from ._referee import estimator_objective
 
 
 def plot_formats():
@@ -23,15 +24,8 @@ def plot_formats():
 
 
 def _objective(model, X, y, C):
-    """Mean cross-entropy plus ||W||^2 / (2 C n), in float64: the shared measure."""
-    from scipy.special import logsumexp
-
-    Z = np.asarray(model.decision_function(X), dtype=np.float64)
-    if Z.ndim == 1:
-        Z = np.column_stack([np.zeros_like(Z), Z])
-    y_index = np.searchsorted(model.classes_, y)
-    ce = np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y_index])
-    return ce + np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * len(y))
+    """The shared float64 measure: mean cross-entropy plus ||W||^2 / (2 C n)."""
+    return estimator_objective(model, X, np.searchsorted(model.classes_, y), C=C)
 
 
 def convergence_plot(path, name, X, y, *, C, solvers, max_iter=200, random_state=0):
