@@ -347,8 +347,8 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         fold, j, i, message = missed[0]
         warnings.warn(
             f"{type(self).__name__}(solver={self.solver!r}): {len(missed)} of the {n_fits} "
-            f"fits of the cross-validation paths did not converge within max_iter="
-            f"{self.max_iter} and tol={self.tol:g}, the first at fold {fold}, C={Cs[i]:g}, "
+            f"fits of the cross-validation paths stopped before meeting tol={self.tol:g} "
+            f"(max_iter={self.max_iter}), the first at fold {fold}, C={Cs[i]:g}, "
             f"l1_ratio={l1_ratios[j]:g} ({message}). Their scores may be off: increase "
             "max_iter, or standardize the features.",
             ConvergenceWarning,

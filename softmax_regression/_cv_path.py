@@ -198,10 +198,12 @@ def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, 
     """Fit and score the whole grid on one fold.
 
     The path runs over ``Cs`` in increasing order (strong to weak
-    regularization). Each point starts from whichever of its two finished
-    neighbours, the previous ``C`` at the same ``l1_ratio`` or the previous
-    ``l1_ratio`` at the same ``C``, has the lower objective: one pass over the
-    fold's data picks the closer start.
+    regularization), and over ``l1_ratios`` in increasing order at each
+    ``C``. Each fit starts from the candidate of lowest objective among its
+    finished neighbours (the previous ``C`` at the same ``l1_ratio``, the
+    previous ``l1_ratio`` at the same ``C``) and the extrapolations of the
+    path to this ``C`` (see :func:`extrapolations`); each candidate costs one
+    pass over the fold's data, a fraction of the iterations it saves.
 
     Parameters
     ----------
@@ -259,17 +261,12 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
                 fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]), fold_total)
             )
             history = along_C.get(j, [])
-            predictions = extrapolations(history, float(Cs[i]))
-            if point.penalty.is_smooth and predictions and along_l1 is None:
-                # A smooth path is analytic in log C: its extrapolation is the
-                # better start, and comparing it would cost a pass per point.
-                coef0 = predictions[-1]
-            else:
-                candidates = [along_l1] + [coef for _, coef in history[-1:]] + predictions
-                coef0 = _closer_start(point, candidates, default=start)
+            previous = history[-1][1] if history else None
+            candidates = [along_l1, previous] + extrapolations(history, float(Cs[i]))
+            coef0 = _closer_start(point, candidates, default=start)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
                                  verbose=verbose, weight_seen=fold_total)
-            along_C[j] = history[-(_MAX_DEGREE):] + [(float(Cs[i]), result.coef)]
+            along_C[j] = history[-MAX_DEGREE:] + [(float(Cs[i]), result.coef)]
             along_l1 = result.coef
             n_iter[j, i] = result.n_iter
             if not result.converged:
@@ -284,10 +281,10 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     return FoldPath(coefs=coefs, scores=scores, n_iter=n_iter, not_converged=not_converged)
 
 
-# Polynomial extrapolation in log C of degree 1 and 2: far enough along a
-# smooth path to beat the previous solution as a start, and the objective
-# check in _closer_start discards it wherever the path bends.
-_MAX_DEGREE = 2
+# Extrapolation in log C of degree 1 and 2: far enough along a smooth path to
+# beat the previous solution as a start; the objective check discards it
+# wherever the path bends.
+MAX_DEGREE = 2
 
 
 def extrapolations(history, C):
@@ -301,7 +298,7 @@ def extrapolations(history, C):
     if not np.isfinite(C):
         return []
     predictions = []
-    for degree in range(1, _MAX_DEGREE + 1):
+    for degree in range(1, MAX_DEGREE + 1):
         if len(history) <= degree:
             break
         nodes = history[-(degree + 1):]
@@ -319,6 +316,7 @@ def extrapolations(history, C):
 
 
 def _closer_start(point, candidates, default):
+    """The candidate of lowest objective; ``default`` when there is none."""
     candidates = [coef for coef in candidates if coef is not None]
     if not candidates:
         return default
