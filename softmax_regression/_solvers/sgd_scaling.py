@@ -63,6 +63,10 @@ class FeatureMoments:
         return FeatureMoments(self.weight + other.weight, mean, variance)
 
 
+# Rows per block when the moments of dense X are taken.
+_MOMENT_BLOCK_ROWS = 4096
+
+
 def batch_moments(X, sample_weight, total_weight):
     """The :class:`FeatureMoments` of ``X`` under weights summing to one.
 
@@ -79,8 +83,12 @@ def batch_moments(X, sample_weight, total_weight):
     else:
         xp = namespace(X)
         mean_x = sample_weight @ X
-        centered = X - mean_x
-        m2_x = sample_weight @ (centered * centered)
+        # Centered squares block by block: the temporaries stay the size of
+        # a block, never two copies of X.
+        m2_x = xp.zeros_like(mean_x)
+        for start in range(0, X.shape[0], _MOMENT_BLOCK_ROWS):
+            centered = X[start : start + _MOMENT_BLOCK_ROWS, :] - mean_x
+            m2_x = m2_x + sample_weight[start : start + _MOMENT_BLOCK_ROWS] @ (centered * centered)
         mean = np.asarray(_convert_to_numpy(mean_x, xp), dtype=np.float64)
         variance = np.asarray(_convert_to_numpy(m2_x, xp), dtype=np.float64)
     return FeatureMoments(float(total_weight), mean, variance)
