@@ -86,9 +86,11 @@ def batch_moments(X, sample_weight, total_weight):
         # Centered squares block by block: the temporaries stay the size of
         # a block, never two copies of X.
         m2_x = xp.zeros_like(mean_x)
-        for start in range(0, X.shape[0], _MOMENT_BLOCK_ROWS):
-            centered = X[start : start + _MOMENT_BLOCK_ROWS, :] - mean_x
-            m2_x = m2_x + sample_weight[start : start + _MOMENT_BLOCK_ROWS] @ (centered * centered)
+        n = X.shape[0]
+        for start in range(0, n, _MOMENT_BLOCK_ROWS):
+            stop = min(start + _MOMENT_BLOCK_ROWS, n)  # the array API has no stop past the end
+            centered = X[start:stop, :] - mean_x
+            m2_x = m2_x + sample_weight[start:stop] @ (centered * centered)
         mean = np.asarray(_convert_to_numpy(mean_x, xp), dtype=np.float64)
         variance = np.asarray(_convert_to_numpy(m2_x, xp), dtype=np.float64)
     return FeatureMoments(float(total_weight), mean, variance)
