@@ -123,9 +123,13 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         ``"adaptive"``: starts at ``eta0``, grows by 10% after each epoch of
         progress (see ``tol``), is halved after ``n_iter_no_change`` epochs
         without progress or after a diverging epoch (which also returns to the
-        best coefficients); fitting stops once it falls below 1e-6. Every
-        schedule restarts the momentum after an epoch that raised the
-        objective.
+        best coefficients); fitting stops once it falls below 1e-6 (with a
+        ConvergenceWarning: a stop on the rate floor is not convergence).
+        Every schedule restarts the momentum after an epoch that raised the
+        objective. ``partial_fit`` never lowers the rate for a stall (the
+        calls of a stream see different rows); it halves it only after a
+        divergence, judged on a running average of the calls' objectives.
+        The current rate is ``sgd_state_.learning_rate``.
     eta0 : float, default=0.1
         ``"sgd"`` only: initial learning rate.
     power_t : float, default=0.5
