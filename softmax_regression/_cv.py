@@ -41,9 +41,11 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
 
     For each fold the model of :class:`SoftmaxClassifier` is fit on the
     training rows along a path of ``Cs`` from strong to weak regularization,
-    each fit starting from the previous solution (and, with several
-    ``l1_ratios``, from the neighbouring ``l1_ratio``'s when that one is
-    closer), and scored on the held-out rows. The point with the best score
+    each fit starting from the closest of the previous solution, its
+    extrapolation along the path and, with several ``l1_ratios``, the
+    neighbouring ``l1_ratio``'s solution, and scored on the held-out rows
+    (``"neg_log_loss"`` and ``"accuracy"`` straight from the logits, as
+    their scorers would compute them). The point with the best score
     summed over the folds is chosen and, with ``refit=True``, the model is
     fit on all the data at that point, starting from the average of the fold
     models there. This is :class:`sklearn.linear_model.LogisticRegressionCV`
@@ -222,10 +224,10 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             )
         return Cs, l1_ratios
 
-    def _template(self, C=1.0, l1_ratio=0.0):
-        """The SoftmaxClassifier of one point, which ``prepare`` reads."""
+    def _template(self):
+        """The SoftmaxClassifier that ``prepare`` reads (each point sets its own penalty)."""
         return SoftmaxClassifier(
-            C=C, l1_ratio=l1_ratio, fit_intercept=self.fit_intercept, solver=self.solver,
+            fit_intercept=self.fit_intercept, solver=self.solver,
             tol=self.tol, max_iter=self.max_iter, class_weight=self.class_weight,
             random_state=self.random_state, verbose=max(0, self.verbose - 1),
         )
