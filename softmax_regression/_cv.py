@@ -255,7 +255,8 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         """
         with restore_on_failure(self):
             Cs, l1_ratios = self._grid()
-            # Validated here first so that messages name this estimator.
+            # Validated here first so that messages name this estimator; this
+            # also sets n_features_in_ and feature_names_in_ (restored on failure).
             X, y = validate_data(self, X, y, accept_sparse=ACCEPTED_SPARSE,
                                  dtype=float_dtypes(X))
             check_classification_targets(y)
@@ -304,15 +305,13 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 "coefs_paths_": in_X_namespace(coefs_paths, problem.dtype),
                 "n_iter_": in_X_namespace(np.stack([path.n_iter for path in paths]), xp.int32),
                 "classes_": classes,
-                **{name: value for name, value in prepared.features.items() if value is not None},
             }
             if self.refit:
                 attributes.update(self._refit(problem, prepared.total, coefs_paths, scores,
                                               Cs, l1_ratios, spec, options))
             else:
                 attributes.update(_fold_average(problem, coefs_paths, scores, Cs, l1_ratios))
-            drop = [name for name, value in prepared.features.items() if value is None]
-            store_fitted(self, attributes, drop)
+            store_fitted(self, attributes)
         return self
 
     def _check_two_classes(self, y):

@@ -265,6 +265,21 @@ def test_sparse_and_float32(small):
     np.testing.assert_allclose(single.scores_, dense.scores_, rtol=0, atol=1e-4)
 
 
+def test_feature_names_are_kept(small):
+    pd = pytest.importorskip("pandas")
+    X, y = small
+    frame = pd.DataFrame(X, columns=[f"f{k}" for k in range(X.shape[1])])
+    model = SoftmaxClassifierCV(Cs=[1.0], cv=3).fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.n_features_in_ == X.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict_proba(frame)
+    assert not hasattr(SoftmaxClassifierCV(Cs=[1.0], cv=3).fit(X, y), "feature_names_in_")
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(frame.rename(columns={"f0": "other"}))
+
+
 def test_parallel_folds_give_the_same_result(small):
     X, y = small
     one = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=3, n_jobs=1).fit(X, y)
