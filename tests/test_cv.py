@@ -114,6 +114,35 @@ def test_refit_is_the_classifier_at_the_chosen_point(small):
     assert (model.C_, model.l1_ratio_) == (model.Cs_[i], model.l1_ratios_[j])
 
 
+def test_refit_starts_from_the_fold_average(small, monkeypatch):
+    import softmax_regression._cv as cv_module
+
+    starts = []
+
+    def recording(spec, problem, coef0, *args, **kwargs):
+        starts.append(np.array(coef0))
+        return solve_point(spec, problem, coef0, *args, **kwargs)
+
+    solve_point = cv_module.solve_point
+    monkeypatch.setattr(cv_module, "solve_point", recording)
+    X, y = small
+    model = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=3).fit(X, y)
+    i = list(model.Cs_).index(model.C_)
+    np.testing.assert_allclose(starts[-1], model.coefs_paths_[:, 0, i].mean(axis=0))
+
+
+def test_path_is_warm_started():
+    X, y = load("wine")
+    Cs = np.logspace(-2, 2, 6)
+    folds = list(StratifiedKFold(3).split(X, y))
+    model = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
+    cold = [[SoftmaxClassifier(C=C, max_iter=1000).fit(X[train], y[train]).n_iter_[0]
+             for C in Cs] for train, _ in folds]
+    # The strongest penalty starts cold in both; every later point is cheaper warm.
+    np.testing.assert_array_equal(model.n_iter_[:, 0, 0], np.asarray(cold)[:, 0])
+    assert model.n_iter_[:, 0, 1:].sum() < 0.6 * np.asarray(cold)[:, 1:].sum()
+
+
 # -- scikit-learn's checks ----------------------------------------------------
 @parametrize_with_checks([SoftmaxClassifierCV(Cs=3, cv=3)])
 def test_sklearn_compatible(estimator, check):
@@ -170,13 +199,17 @@ def test_scores_from_logits_equal_the_scorers(small, fast, generic, weighted):
 
 
 def test_log_loss_clips_like_scikit_learn():
-    # Separable data, no penalty to speak of: held-out probabilities below
-    # machine epsilon, which log_loss clips.
-    X = np.r_[np.linspace(-3, -1, 10), np.linspace(1, 3, 10)][:, None]
-    y = np.r_[np.zeros(10, int), np.ones(10, int)]
+    # A held-out sample far on the wrong side of a confident model: its
+    # probability is far below machine epsilon, where log_loss clips.
+    X = np.r_[np.linspace(-3, -1, 10), np.linspace(1, 3, 10), [8.0]][:, None]
+    y = np.r_[np.zeros(10, int), np.ones(10, int), [0]]
+    test_fold = np.r_[np.arange(20) % 2, [0]]
     scorer = make_scorer(log_loss, greater_is_better=False, response_method="predict_proba")
-    fast = quiet_fit(SoftmaxClassifierCV(Cs=[1e6], cv=2, max_iter=50), X, y)
-    generic = quiet_fit(SoftmaxClassifierCV(Cs=[1e6], cv=2, max_iter=50, scoring=scorer), X, y)
+    fast = quiet_fit(SoftmaxClassifierCV(Cs=[1e4], cv=PredefinedSplit(test_fold)), X, y)
+    generic = quiet_fit(SoftmaxClassifierCV(Cs=[1e4], cv=PredefinedSplit(test_fold),
+                                            scoring=scorer), X, y)
+    model = fast.coefs_paths_[0, 0, 0]
+    assert model[0, 0] * 8.0 + model[0, 1] > 40  # the outlier's log-probability < log(eps)
     np.testing.assert_allclose(fast.scores_, generic.scores_, rtol=1e-12)
 
 
