@@ -27,6 +27,7 @@ from ._compat import (
     get_namespace_and_device,
     move_to,
 )
+from ._cv_choice import best_point, check_grid, fold_average
 from ._cv_path import fit_fold_path, from_logits, scorer_with_labels, solve_point
 from ._estimator import SoftmaxClassifier
 from ._loss import log_softmax, softmax
@@ -196,34 +197,6 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- the grid --------------------------------------------------------------
-    def _grid(self):
-        """``(Cs, l1_ratios)`` as float arrays, checked; a solver able to do both."""
-        if isinstance(self.Cs, Integral):
-            Cs = np.logspace(-4, 4, self.Cs)
-        else:
-            Cs = _float_vector(self.Cs, "Cs")
-            if Cs.size == 0 or not np.all(Cs > 0):
-                raise ValueError(
-                    f"Cs must be an int or a non-empty list of numbers > 0 (np.inf allowed); "
-                    f"got Cs={self.Cs!r}."
-                )
-        l1_ratios = _float_vector(self.l1_ratios, "l1_ratios")
-        if l1_ratios.size == 0 or not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
-            raise ValueError(
-                f"l1_ratios must be a non-empty list of numbers in [0, 1]; "
-                f"got l1_ratios={self.l1_ratios!r}."
-            )
-        needs_l1 = np.any(l1_ratios > 0) and np.any(np.isfinite(Cs))
-        if needs_l1 and not SOLVERS[self.solver].supports_l1:
-            working = sorted(name for name, spec in SOLVERS.items() if spec.supports_l1)
-            raise ValueError(
-                f"solver={self.solver!r} does not support an L1 penalty, but "
-                f"l1_ratios={l1_ratios.tolist()} asks for one (values above 0); use "
-                f"l1_ratios=(0.0,) or one of the solvers {working}."
-            )
-        return Cs, l1_ratios
-
     def _template(self):
         """The SoftmaxClassifier that ``prepare`` reads (each point sets its own penalty)."""
         return SoftmaxClassifier(
@@ -254,7 +227,7 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             exactly as it was.
         """
         with restore_on_failure(self):
-            Cs, l1_ratios = self._grid()
+            Cs, l1_ratios = check_grid(self.Cs, self.l1_ratios, self.solver)
             # Validated here first so that messages name this estimator; this
             # also sets n_features_in_ and feature_names_in_ (restored on failure).
             X, y = validate_data(self, X, y, accept_sparse=ACCEPTED_SPARSE,
@@ -310,7 +283,7 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 attributes.update(self._refit(problem, prepared.total, coefs_paths, scores,
                                               Cs, l1_ratios, spec, options))
             else:
-                attributes.update(_fold_average(problem, coefs_paths, scores, Cs, l1_ratios))
+                attributes.update(fold_average(problem, coefs_paths, scores, Cs, l1_ratios))
             store_fitted(self, attributes)
         return self
 
@@ -323,10 +296,7 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             )
 
     def _refit(self, problem, total, coefs_paths, scores, Cs, l1_ratios, spec, options):
-        # LogisticRegressionCV's rule: the best sum over folds; ties go to the
-        # smaller C (then the earlier l1_ratio), as its (C, l1_ratio) order does.
-        summed = scores.sum(axis=0).T  # (n_Cs, n_l1_ratios)
-        i, j = np.unravel_index(np.argmax(summed), summed.shape)
+        i, j = best_point(scores.sum(axis=0))
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
         full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, total))
@@ -492,40 +462,8 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         return tags
 
 
-def _float_vector(values, name):
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must contain numbers; got {name}={values!r}.") from error
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D; got {name}={values!r}.")
-    return array
-
-
 def _labels_of(problem, classes):
     """The label of every row, in the namespace and device of ``classes``."""
     index = problem.loss.class_index(problem.Y)
     xp, _, device = get_namespace_and_device(classes)
     return xp.take(classes, move_to(index, xp=xp, device=device), axis=0)
-
-
-def _fold_average(problem, coefs_paths, scores, Cs, l1_ratios):
-    """``refit=False``: LogisticRegressionCV's average of each fold's best model."""
-    n_folds = scores.shape[0]
-    # Per fold, the first best in (C, l1_ratio) order, as LogisticRegressionCV.
-    best = [np.unravel_index(np.argmax(fold.T), fold.T.shape) for fold in scores]
-    xp, device = problem.namespace_and_device
-    coef = np.mean([coefs_paths[f, j, i] for f, (i, j) in zip(range(n_folds), best)], axis=0)
-    coef = xp.asarray(coef, dtype=problem.dtype, device=device)
-    d = problem.n_features
-    if problem.loss.fit_intercept:
-        weights, intercept = coef[:, :d], coef[:, d]
-    else:
-        weights = coef
-        intercept = xp.zeros(coef.shape[0], dtype=coef.dtype, device=device)
-    return {
-        "C_": float(np.mean([Cs[i] for i, _ in best])),
-        "l1_ratio_": float(np.mean([l1_ratios[j] for _, j in best])),
-        "coef_": xp.asarray(weights, copy=True),
-        "intercept_": xp.asarray(intercept, copy=True),
-    }
