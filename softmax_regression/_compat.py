@@ -30,7 +30,20 @@ __all__ = [
     "Interval", "LinearClassifierMixin", "SparseCoefMixin", "StrOptions",
     "_check_sample_weight", "_convert_to_numpy", "_get_feature_names", "_fit_context", "check_same_namespace",
     "device", "get_namespace", "get_namespace_and_device", "move_to",
+    "CallbackSupportMixin", "HAS_CALLBACKS",
 ]
+
+
+try:  # scikit-learn >= 1.9: the public callback API (``set_callbacks``)
+    from sklearn.callback import CallbackSupportMixin
+
+    HAS_CALLBACKS = True
+except ImportError:  # scikit-learn 1.7, 1.8
+
+    class CallbackSupportMixin:
+        """Nothing: without ``sklearn.callback`` there is no ``set_callbacks``."""
+
+    HAS_CALLBACKS = False
 
 
 try:  # scikit-learn >= 1.9

@@ -29,6 +29,11 @@ class SolverResult:
         What a stochastic solver needs to continue (its optimizer state).
     validation_scores : list of float
         Held-out accuracy after each epoch, when early stopping is on.
+    stopped_by_callback : bool
+        Whether the solver stopped because a callback asked it to (see
+        :mod:`softmax_regression._callbacks`). Such a stop is the user's
+        choice: ``converged`` still says whether ``tol`` was met, but no
+        ConvergenceWarning is due.
     """
 
     coef: object
@@ -41,3 +46,4 @@ class SolverResult:
     message: str = ""
     state: object = None
     validation_scores: list = field(default_factory=list)
+    stopped_by_callback: bool = False

@@ -11,18 +11,34 @@ class IterationTrace:
     """Callback for ``scipy.optimize.minimize`` that records and stops.
 
     After each iteration it records the objective, prints a line when
-    ``verbose``, and raises ``StopIteration`` (which scipy treats as a clean
-    stop) once the problem's optimality measure is at most ``tol``.
+    ``verbose``, reports the iteration to ``callback`` and raises
+    ``StopIteration`` (which scipy treats as a clean stop) once the
+    problem's optimality measure is at most ``tol`` or ``callback`` asks to
+    stop.
+
+    Parameters
+    ----------
+    bridge : ScipyBridge
+    tol : float
+    verbose : int
+    name : str
+        The solver's name, for the verbose lines.
+    callback : callable or None, default=None
+        ``callback(coef) -> bool``, called after every iteration (the one
+        that meets ``tol`` included) with the coefficients in the problem's
+        layout; a true value stops the solver after that iteration.
     """
 
-    def __init__(self, bridge, tol, verbose, name):
+    def __init__(self, bridge, tol, verbose, name, callback=None):
         self.bridge = bridge
         self.tol = tol
         self.verbose = verbose
         self.name = name
+        self.callback = callback
         self.history = []
         self.optimality = float("nan")
         self.converged = False
+        self.stopped_by_callback = False
 
     def start(self, x0):
         """Check the starting point; True if it already meets ``tol``."""
@@ -39,8 +55,12 @@ class IterationTrace:
                 f"[{self.name}] iter {len(self.history):4d}  objective={value:.10g}"
                 f"  optimality={self.optimality:.3e}"
             )
-        if self.optimality <= self.tol:
-            self.converged = True
+        self.converged = self.optimality <= self.tol
+        # The iteration is reported even when it meets tol, so that a callback
+        # sees exactly n_iter_ iterations.
+        if self.callback is not None and self.callback(self.bridge.to_coef(intermediate_result.x)):
+            self.stopped_by_callback = True
+        if self.converged or self.stopped_by_callback:
             raise StopIteration
 
     def result(self, x, at_precision_limit=False, message=""):
@@ -60,7 +80,9 @@ class IterationTrace:
             or optimality <= self.tol
             or at_precision_limit and optimality <= PRECISION_SLACK * self.tol
         )
-        if at_precision_limit and not converged:
+        if self.stopped_by_callback and not converged:
+            message = f"stopped by a callback after {len(self.history)} iterations"
+        elif at_precision_limit and not converged:
             message = f"stopped at the limit of floating-point precision; {message}"
         return SolverResult(
             coef=coef,
@@ -71,4 +93,5 @@ class IterationTrace:
             n_evaluations=self.bridge.n_evaluations,
             n_hessian_products=self.bridge.n_hessian_products,
             message=message,
+            stopped_by_callback=self.stopped_by_callback,
         )

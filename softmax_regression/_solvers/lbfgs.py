@@ -9,7 +9,7 @@ from ._overflow import overflow_is_an_error
 from ._trace import IterationTrace
 
 
-def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10):
+def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10, callback=None):
     """Minimize ``problem``'s objective with scipy's L-BFGS-B.
 
     Value and gradient come from one pass over the data. An L1 part of the
@@ -30,13 +30,16 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10):
         Print one line per iteration when positive.
     memory : int, default=10
         Number of correction pairs kept by L-BFGS.
+    callback : callable or None, default=None
+        ``callback(coef) -> bool`` after each iteration; true stops the solver
+        (see :class:`~._trace.IterationTrace`).
 
     Returns
     -------
     SolverResult
     """
     bridge = ScipyBridge(problem, split_l1=not problem.penalty.is_smooth)
-    trace = IterationTrace(bridge, tol, verbose, "lbfgs")
+    trace = IterationTrace(bridge, tol, verbose, "lbfgs", callback)
     x0 = bridge.to_flat(coef0)
     if trace.start(x0):
         return trace.result(x0, message="optimal at the start")

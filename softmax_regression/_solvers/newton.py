@@ -9,7 +9,7 @@ from ._overflow import overflow_is_an_error
 from ._trace import IterationTrace
 
 
-def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0):
+def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0, callback=None):
     """Minimize ``problem``'s smooth objective with scipy's ``trust-ncg``.
 
     Each outer iteration evaluates value, gradient and the probabilities once;
@@ -28,6 +28,9 @@ def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0):
         Maximum number of outer (Newton) iterations.
     verbose : int, default=0
         Print one line per iteration when positive.
+    callback : callable or None, default=None
+        ``callback(coef) -> bool`` after each iteration; true stops the solver
+        (see :class:`~._trace.IterationTrace`).
 
     Returns
     -------
@@ -36,7 +39,7 @@ def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0):
     if not problem.penalty.is_smooth:
         raise ValueError("newton-cg needs a smooth penalty (l1_ratio=0).")
     bridge = ScipyBridge(problem)
-    trace = IterationTrace(bridge, tol, verbose, "newton-cg")
+    trace = IterationTrace(bridge, tol, verbose, "newton-cg", callback)
     x0 = bridge.to_flat(coef0)
     if trace.start(x0):
         return trace.result(x0, message="optimal at the start")
