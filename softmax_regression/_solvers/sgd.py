@@ -267,7 +267,7 @@ def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
               learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9, shuffle=True,
               random_state=None, early_stopping=False, validation_fraction=0.1,
               n_iter_no_change=5, precondition=True, average=True, state=None,
-              weight_seen=1.0):
+              weight_seen=1.0, callback=None):
     """Minimize ``problem``'s objective by minibatch SGD with momentum.
 
     Stops after ``n_iter_no_change`` epochs in a row in which the training
@@ -294,6 +294,9 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     weight_seen : float, default=1.0
         Total sample weight of the data, stored in the state so that a later
         ``partial_fit`` scales the penalty consistently.
+    callback : callable or None, default=None
+        ``callback(coef) -> bool`` after each epoch, with the model's
+        coefficients; a true value ends the fit after that epoch.
 
     Returns
     -------
@@ -318,7 +321,7 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     state, scaling = _scaling(state, train, iterate, weight_seen, precondition)
     coef = iterate
     history, scores = [], []
-    stopped = floor = False
+    stopped = floor = stopped_by_callback = False
     epoch = 0
     for epoch in range(1, max_iter + 1):
         # fit averages each epoch's iterates (a tail average): the model is
@@ -342,6 +345,9 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
             extra = f"  validation accuracy={score:.4f}" if score is not None else ""
             print(f"[sgd] epoch {epoch:4d}  objective={objective:.10g}  "
                   f"eta={state.learning_rate:.3g}  optimality={optimality(train, coef):.3e}{extra}")
+        if callback is not None and callback(coef):
+            stopped_by_callback = True
+            break
         if stopped:
             break
     if early_stopping and state.monitor.best_coef is not None:
@@ -353,11 +359,14 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     final_optimality, G = _optimality_and_gradient(train, coef)
     converged, message = _stop_is_convergence(
         train, coef, G, scaling, tol, final_optimality, stopped, floor, early_stopping)
+    if stopped_by_callback and not converged:
+        message = f"stopped by a callback after {epoch} epochs"
     return SolverResult(
         coef=coef, n_iter=epoch, converged=converged,
         objective_history=history, optimality=final_optimality,
         n_evaluations=epoch * -(-train.X.shape[0] // batch_size) + 1,
         message=message, state=state, validation_scores=scores,
+        stopped_by_callback=stopped_by_callback,
     )
 
 
@@ -404,7 +413,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
                     learning_rate="adaptive", eta0=0.1, power_t=0.5, momentum=0.9,
                     shuffle=True, early_stopping=False, validation_fraction=0.1,
                     n_iter_no_change=5, precondition=True, average=True, validation=None,
-                    random_state=None):
+                    random_state=None, callback=None):
     """One pass over a new batch of data, continuing from ``state``.
 
     After the pass the stream rule runs (:func:`~.sgd_monitor.stream_rule`):
@@ -423,7 +432,9 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     ``weight_seen`` is the total sample weight of all calls including this
     one; the problem's penalty must already be scaled by it. ``random_state``
     is accepted for symmetry with :func:`sgd_init_state` and unused: the
-    random stream lives in ``state``.
+    random stream lives in ``state``. ``callback(coef)`` is called once, after
+    the pass, with the model's coefficients; its answer is ignored, since
+    the call has nothing left to stop.
 
     Returns
     -------
@@ -471,6 +482,8 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     state = replace(state, optimizer=optimizer, monitor=monitor,
                     iterate=iterate if average else None, average=averaged)
     check_finite_logits(train, coef)
+    if callback is not None:
+        callback(coef)
     if verbose:
         extra = f"  validation accuracy={score:.4f}" if score is not None else ""
         print(f"[sgd] partial_fit  objective={objective:.10g}  "
