@@ -11,7 +11,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection, same_labels
 from ._atomic import restore_on_failure
+from ._callbacks import end_tasks, fit_tasks, solver_callback
 from ._compat import (
+    CallbackSupportMixin,
     Interval,
     LinearClassifierMixin,
     SparseCoefMixin,
@@ -60,7 +62,9 @@ def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
 
-class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class SoftmaxClassifier(
+    CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
+):
     """Multinomial logistic (softmax) regression.
 
     Minimizes the regularized cross-entropy
@@ -318,6 +322,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
             with restore_on_failure(self):
                 return fit_dask(self, X, y, sample_weight)
+        tasks = fit_tasks(self, X, y, sample_weight, task_name="fit", max_subtasks=self.max_iter)
         with restore_on_failure(self):
             prepared = prepare(self, X, y, sample_weight)
             problem = prepared.problem
@@ -331,10 +336,11 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                 options["weight_seen"] = prepared.total
             result = spec.function(
                 problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
-                **options,
+                callback=solver_callback(tasks, prepared, coef0, unit=spec.unit), **options,
             )
             warn_if_not_converged(self, spec, problem, result)
             store_result(self, spec, prepared, result)
+        end_tasks(tasks)
         return self
 
     @available_if(_solver_is_stateful)
@@ -385,6 +391,7 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             The updated estimator. If the call fails, the estimator is left
             exactly as it was.
         """
+        tasks = fit_tasks(self, X, y, sample_weight, task_name="partial_fit", max_subtasks=1)
         with restore_on_failure(self):
             spec = SOLVERS[self.solver]
             previous = getattr(self, spec.state_attribute, None)
@@ -408,10 +415,14 @@ class SoftmaxClassifier(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                 tol=self.tol, verbose=self.verbose, **options,
                 validation=None if validation_data is None else prepare(
                     self, *validation_data, classes=classes, reset=False).problem,
+                callback=solver_callback(
+                    tasks, prepared, coef, unit=spec.unit,
+                    n_iter_before=0 if first_call else int(self.n_iter_[0])),
             )
-            if result.n_iter == 0:
-                return self  # early stopping has ended this stream: nothing changes
-            store_result(self, spec, prepared, result, continuing=not first_call)
+            # n_iter 0: early stopping has ended this stream, nothing changes.
+            if result.n_iter:
+                store_result(self, spec, prepared, result, continuing=not first_call)
+        end_tasks(tasks)
         return self
 
     def _stream_classes(self, classes, first_call, y):

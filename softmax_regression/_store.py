@@ -16,9 +16,14 @@ _STREAM_ATTRIBUTES = tuple(
 
 
 def warn_if_not_converged(estimator, spec, problem, result):
-    """A ConvergenceWarning for any stop that is not convergence."""
+    """A ConvergenceWarning for any stop that is not convergence.
+
+    A stop that a callback asked for (``result.stopped_by_callback``) is the
+    user's choice, not the solver's failure: it does not warn. The warning
+    about separable data with ``C=inf`` is about the data, and stays.
+    """
     name = type(estimator).__name__
-    if not result.converged:
+    if not result.converged and not result.stopped_by_callback:
         reason = (
             f"did not converge in max_iter={estimator.max_iter} {spec.unit}"
             if result.n_iter >= estimator.max_iter
