@@ -58,6 +58,9 @@ def _checked_classes(classes):
     return unique
 
 
+DOCUMENTATION_URL = "https://pypi.org/project/softmax-regression/"
+
+
 def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
@@ -209,6 +212,14 @@ class SoftmaxClassifier(
     >>> clf.predict_proba(X[:1]).shape
     (1, 3)
     """
+
+    # The "?" link of the HTML representation (scikit-learn's documentation
+    # link hooks). The project has no documentation site; its PyPI page (the
+    # name in pyproject.toml, PEP 503 normalized) shows the README, which is
+    # the API's documentation. No "#anchor": scikit-learn appends its own
+    # "#:~:text=" fragments for the parameters' links.
+    _doc_link_module = "softmax_regression"
+    _doc_link_template = DOCUMENTATION_URL
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
