@@ -1,5 +1,6 @@
 """Multinomial logistic (softmax) regression as a scikit-learn estimator."""
 
+from ._cv import SoftmaxClassifierCV
 from ._estimator import SoftmaxClassifier
 from ._inference import inference
 from ._inference_result import InferenceResult
@@ -7,5 +8,5 @@ from ._loss import log_softmax, softmax
 
 __version__ = "0.1.0"
 
-__all__ = ["InferenceResult", "SoftmaxClassifier", "inference", "log_softmax", "softmax",
-           "__version__"]
+__all__ = ["InferenceResult", "SoftmaxClassifier", "SoftmaxClassifierCV", "inference",
+           "log_softmax", "softmax", "__version__"]

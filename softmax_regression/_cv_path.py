@@ -160,10 +160,7 @@ class HeldOutScore:
             return self._generic(point, coef)
         xp = self.xp
         if self.scoring == "neg_log_loss":
-            Z = self.loss.logits(coef, self.X)
-            if self.loss.pinned_reference:
-                Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
-            log_proba = log_softmax(Z, axis=1)
+            log_proba = log_softmax(self.loss.full_logits(coef, self.X), axis=1)
             true = xp.take_along_axis(log_proba, self.y_index[:, None], axis=1)[:, 0]
             # log_loss clips the probabilities to [eps, 1 - eps].
             per_sample = xp.clip(true, min=self.log_eps, max=self.log_one_minus_eps)

@@ -251,6 +251,14 @@ class LinearSoftmaxLoss:
             return xp.astype(Y[:, 0], xp.int64)
         return xp.argmax(Y, axis=1)
 
+    def full_logits(self, coef, X):
+        """Logits of all ``n_classes`` classes, the pinned reference's 0 included."""
+        xp = namespace(coef)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
+        return Z
+
     def predicted_index(self, coef, X):
         """Index of the most probable class of each row of ``X``."""
         xp = namespace(coef)
