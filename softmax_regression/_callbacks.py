@@ -153,6 +153,10 @@ class IterationTasks:
 
     def __call__(self, coef):
         """Report one finished iteration; True if a callback asks to stop."""
+        xp, _ = self.problem.namespace_and_device
+        # scipy updates its iterate in place, and coef may be a view of it:
+        # keep a copy for the next iteration's begin hook.
+        coef = xp.asarray(coef, copy=True)
         before, n_before = self.previous, self.n_iter
         self.previous, self.n_iter = coef, self.n_iter + 1
         n_after = self.n_iter
@@ -173,8 +177,8 @@ class IterationTasks:
         """The fitted attributes of the model at ``coef``, as ``store_result`` sets them."""
         problem = self.problem
         xp, device = problem.namespace_and_device
-        # weights_and_intercept returns copies: a callback that keeps the
-        # fitted estimator never sees the solver's later iterates.
+        # weights_and_intercept returns copies: every fitted estimator has
+        # arrays of its own.
         coef_, intercept_ = problem.loss.weights_and_intercept(
             coef, problem.n_features, center_weights=problem.penalty.is_smooth
         )
