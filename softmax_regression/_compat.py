@@ -30,7 +30,7 @@ __all__ = [
     "Interval", "LinearClassifierMixin", "SparseCoefMixin", "StrOptions",
     "_check_sample_weight", "_convert_to_numpy", "_get_feature_names", "_fit_context", "check_same_namespace",
     "device", "get_namespace", "get_namespace_and_device", "move_to",
-    "CallbackSupportMixin", "HAS_CALLBACKS",
+    "CallbackSupportMixin", "HAS_CALLBACKS", "CompiledBinomialLoss", "CompiledMultinomialLoss",
 ]
 
 
@@ -80,3 +80,10 @@ except ImportError:  # scikit-learn 1.7, 1.8
             "namespace and the same device as those passed to fit(): fitted with "
             f"{a_xp.__name__} on {a_device}, got {X_xp.__name__} on {X_device}."
         )
+
+
+try:  # compiled, in every supported release (scikit-learn >= 1.1)
+    from sklearn._loss._loss import CyHalfBinomialLoss as CompiledBinomialLoss
+    from sklearn._loss._loss import CyHalfMultinomialLoss as CompiledMultinomialLoss
+except ImportError:  # a release that moved them: the array-API path does the work
+    CompiledBinomialLoss = CompiledMultinomialLoss = None

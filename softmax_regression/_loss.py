@@ -10,6 +10,8 @@ PyTorch, CuPy and array-api-strict arrays all work.
 import numpy as np
 import scipy.sparse as sp
 
+from . import _kernels
+from ._blocks import map_blocks, plan
 from ._compat import _convert_to_numpy, device
 from ._namespace import namespace
 
@@ -120,6 +122,7 @@ class LinearSoftmaxLoss:
         self.fit_intercept = fit_intercept
         self.pinned_reference = n_classes == 2
         self.n_logits = 1 if self.pinned_reference else n_classes
+        self._kernel = _kernels.compiled_kernel(binary=self.pinned_reference)
 
     def one_hot(self, y_index, dtype):
         """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
@@ -172,10 +175,9 @@ class LinearSoftmaxLoss:
         P /= s
         return (m + xp.log(s))[:, 0], P
 
-    def _value_and_proba(self, coef, X, Y, sample_weight):
-        """``sum_i s_i CE_i`` and the probabilities, from one matrix product."""
+    def _value_and_proba(self, Z, Y, sample_weight):
+        """``sum_i s_i CE_i`` and the probabilities, from logits ``Z`` (overwritten)."""
         xp = namespace(Y)
-        Z = self.logits(coef, X)
         # CE_i = logsumexp(z_i) - z_i[y_i]; z_i[y_i] is read before Z is reused.
         true_logit = xp.vecdot(Z, Y, axis=-1)
         lse, P = self._log_normalizer_and_proba(Z)
@@ -184,9 +186,48 @@ class LinearSoftmaxLoss:
         per_sample = xp.astype(sample_weight * (lse - true_logit), xp.float64)
         return float(xp.sum(per_sample)), P
 
+    # -- one block: the evaluation every scheduler sums ----------------------
+    def _block_value_residual(self, coef, X, Y, sample_weight):
+        """Value and weighted residual ``R = s * (P - Y)`` of the rows of one block.
+
+        ``R`` reuses the logits' buffer: the compiled kernel writes it in the
+        same loop that reads the logits; the array-API path goes through the
+        probabilities.
+        """
+        Z = self.logits(coef, X)
+        if _kernels.applies(self._kernel, Z, Y, sample_weight):
+            value = _kernels.residual_in_place(
+                self._kernel, Z, self.class_index(Y), sample_weight
+            )
+            return value, Z
+        value, R = self._value_and_proba(Z, Y, sample_weight)
+        R -= Y  # the probabilities are not needed afterwards: reuse their buffer
+        R *= sample_weight[:, None]
+        return value, R
+
+    def _block_value(self, coef, X, Y, sample_weight):
+        Z = self.logits(coef, X)
+        if _kernels.applies(self._kernel, Z, Y, sample_weight):
+            return _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
+        return self._value_and_proba(Z, Y, sample_weight)[0]
+
+    def _map_reduce(self, evaluate, X):
+        """Sum of ``evaluate(start, stop) -> (value, gradient-shaped array)`` over X's blocks.
+
+        ``evaluate`` gets the row range of one block; its partial results
+        are summed in block order (the arrays in float64 for NumPy, then
+        returned in their own dtype).
+        """
+        blocks, threads = plan(X, self.n_logits)
+        parts = map_blocks(evaluate, blocks, threads)
+        return parts[0] if len(parts) == 1 else _sum_parts(parts)
+
     def loss(self, coef, X, Y, sample_weight):
         """Value of ``sum_i s_i CE_i``."""
-        return self._value_and_proba(coef, X, Y, sample_weight)[0]
+        blocks, threads = plan(X, self.n_logits)
+        rows = _Rows(X, Y, sample_weight)
+        parts = map_blocks(lambda a, b: self._block_value(coef, *rows(a, b)), blocks, threads)
+        return float(sum(parts))
 
     def loss_gradient(self, coef, X, Y, sample_weight):
         """Value and gradient from one pass (two matrix products).
@@ -194,16 +235,14 @@ class LinearSoftmaxLoss:
         d CE_i / d z_ik = p_ik - y_ik, so the gradient is ``R^T [X, 1]`` with the
         weighted residual ``R = s * (P - Y)``.
         """
-        value, R = self._value_and_proba(coef, X, Y, sample_weight)
-        R -= Y  # the probabilities are not needed afterwards: reuse their buffer
-        R *= sample_weight[:, None]
-        return value, self._transpose_product(R, X)
+        rows = _Rows(X, Y, sample_weight)
 
-    def _value_residual(self, coef, X, Y, sample_weight):
-        value, P = self._value_and_proba(coef, X, Y, sample_weight)
-        R = P - Y
-        R *= sample_weight[:, None]
-        return value, R, P
+        def evaluate(start, stop):
+            Xb, Yb, sb = rows(start, stop)
+            value, R = self._block_value_residual(coef, Xb, Yb, sb)
+            return value, self._transpose_product(R, Xb)
+
+        return self._map_reduce(evaluate, X)
 
     def loss_gradient_hessian_product(self, coef, X, Y, sample_weight):
         """Value, gradient and a Hessian-vector product closure at ``coef``.
@@ -226,20 +265,47 @@ class LinearSoftmaxLoss:
         that keeps them (row chunks on dask workers) computes Hessian
         products at ``coef`` without recomputing the logits.
         """
-        value, R, P = self._value_residual(coef, X, Y, sample_weight)
-        return value, self._transpose_product(R, X), P
+        rows = _Rows(X, Y, sample_weight)
+
+        def evaluate(start, stop):
+            Xb, Yb, sb = rows(start, stop)
+            Z = self.logits(coef, Xb)
+            compiled = _kernels.applies(self._kernel, Z, Yb, sb)
+            if compiled:
+                # The value from the same compiled loop as loss_gradient's: a
+                # solver that mixes both entry points compares equal numbers.
+                compiled_value = _kernels.loss_sum(self._kernel, Z, self.class_index(Yb), sb)
+            value, P = self._value_and_proba(Z, Yb, sb)
+            if compiled:
+                value = compiled_value
+            R = P - Yb
+            R *= sb[:, None]
+            return value, self._transpose_product(R, Xb), P
+
+        blocks, threads = plan(X, self.n_logits)
+        parts = map_blocks(evaluate, blocks, threads)
+        if len(parts) == 1:
+            return parts[0]
+        value, G = _sum_parts([part[:2] for part in parts])
+        return value, G, np.concatenate([part[2] for part in parts], axis=0)
 
     def hessian_product(self, V, X, P, sample_weight):
         """``H V``: the Hessian at the probabilities ``P`` times a direction ``V``."""
-        xp = namespace(P)
-        # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
-        # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
-        # reference logit never moves, so its term is 0 in that sum.
-        dR = self.logits(V, X)
-        dR *= P
-        dR -= P * xp.sum(dR, axis=1, keepdims=True)
-        dR *= sample_weight[:, None]
-        return self._transpose_product(dR, X)
+        rows = _Rows(X, P, sample_weight)
+
+        def evaluate(start, stop):
+            Xb, Pb, sb = rows(start, stop)
+            xp = namespace(Pb)
+            # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
+            # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
+            # reference logit never moves, so its term is 0 in that sum.
+            dR = self.logits(V, Xb)
+            dR *= Pb
+            dR -= Pb * xp.sum(dR, axis=1, keepdims=True)
+            dR *= sb[:, None]
+            return 0.0, self._transpose_product(dR, Xb)
+
+        return self._map_reduce(evaluate, X)[1]
 
     # -- what depends on the class parametrization ---------------------------
     # Everything below reads ``pinned_reference``, so that nothing outside
@@ -326,3 +392,32 @@ class LinearSoftmaxLoss:
             if center_weights:
                 W = W - xp.mean(W, axis=0)
         return xp.asarray(W, copy=True), xp.asarray(intercept, copy=True)
+
+
+class _Rows:
+    """Row slices ``(X, Y, sample_weight)[start:stop]`` of one pass's arrays.
+
+    The whole range hands back the arrays themselves (no copy of a sparse X).
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.arrays = (X, Y, sample_weight)
+        self.n = X.shape[0]
+
+    def __call__(self, start, stop):
+        if start == 0 and stop == self.n:
+            return self.arrays
+        return tuple(a[start:stop] for a in self.arrays)
+
+
+def _sum_parts(parts):
+    """``(sum of values, sum of arrays)`` of NumPy block results, in block order.
+
+    The arrays (gradient-shaped, small) are summed in float64 and returned in
+    their own dtype.
+    """
+    value = sum(part[0] for part in parts)
+    total = np.zeros(parts[0][1].shape, dtype=np.float64)
+    for part in parts:
+        total += part[1]
+    return value, total.astype(parts[0][1].dtype, copy=False)

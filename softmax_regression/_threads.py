@@ -57,3 +57,69 @@ def scipy_blas_single_threaded():
             if _users == 0:
                 for lib, n in _saved:
                     lib.set_num_threads(n)
+
+
+# -- numpy's own BLAS, for passes that run blocks on several threads ---------
+_numpy_controllers = None
+
+
+def _numpy_blas():
+    global _numpy_controllers
+    if _numpy_controllers is None:
+        _numpy_controllers = [
+            lib
+            for lib in ThreadpoolController().lib_controllers
+            if lib.user_api == "blas" and "numpy" in os.path.dirname(lib.filepath)
+        ]
+    return _numpy_controllers
+
+
+def usable_cores():
+    """Cores this process may run on (its CPU affinity where the OS tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pass_threads():
+    """Threads one pass over the data may use: numpy's BLAS limit, at most the cores.
+
+    A limit the caller set on numpy's BLAS (``threadpoolctl.threadpool_limits``,
+    ``OPENBLAS_NUM_THREADS``) is the caller's say on how many cores a fit uses,
+    so the block scheduler follows it. Read on every pass: it costs a C call.
+    """
+    libs = _numpy_blas()
+    limit = min((lib.num_threads for lib in libs), default=usable_cores())
+    return max(1, min(limit, usable_cores()))
+
+
+_numpy_lock = threading.Lock()
+_numpy_users = 0
+_numpy_saved = []
+
+
+@contextmanager
+def numpy_blas_single_threaded():
+    """Run the body with numpy's BLAS on one thread (blocks run on our threads).
+
+    Each block's two products are small; on a BLAS pool of its own every one
+    would oversubscribe the cores that the other blocks already use. Nested
+    and concurrent entries are counted as in :func:`scipy_blas_single_threaded`.
+    """
+    global _numpy_users, _numpy_saved
+    with _numpy_lock:
+        if _numpy_users == 0:
+            libs = _numpy_blas()
+            _numpy_saved = [(lib, lib.num_threads) for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _numpy_users += 1
+    try:
+        yield
+    finally:
+        with _numpy_lock:
+            _numpy_users -= 1
+            if _numpy_users == 0:
+                for lib, n in _numpy_saved:
+                    lib.set_num_threads(n)
