@@ -15,7 +15,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy
 from ._atomic import restore_on_failure, store_fitted
+from ._callbacks import cv_tasks, end_tasks
 from ._compat import (
+    CallbackSupportMixin,
     Interval,
     LinearClassifierMixin,
     SparseCoefMixin,
@@ -29,7 +31,7 @@ from ._compat import (
 )
 from ._cv_choice import best_point, check_grid, fold_average
 from ._cv_path import fit_fold_path, from_logits, scorer_with_labels, solve_point
-from ._estimator import SoftmaxClassifier
+from ._estimator import DOCUMENTATION_URL, SoftmaxClassifier
 from ._loss import log_softmax, softmax
 from ._penalties import penalty_from_params
 from ._prepare import prepare
@@ -37,7 +39,9 @@ from ._solvers import SOLVERS
 from ._store import warn_if_not_converged
 
 
-class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class SoftmaxClassifierCV(
+    CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
+):
     """Softmax regression with ``C`` and ``l1_ratio`` chosen by cross-validation.
 
     For each fold the model of :class:`SoftmaxClassifier` is fit on the
@@ -151,6 +155,10 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
     True
     """
 
+    # The HTML representation's documentation link: see SoftmaxClassifier.
+    _doc_link_module = "softmax_regression"
+    _doc_link_template = DOCUMENTATION_URL
+
     _parameter_constraints: dict = {
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "l1_ratios": ["array-like"],
@@ -226,6 +234,8 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             The fitted estimator. If fitting fails, the estimator is left
             exactly as it was.
         """
+        tasks = cv_tasks(self, X, y, sample_weight)
+        X_input = X
         with restore_on_failure(self):
             Cs, l1_ratios = check_grid(self.Cs, self.l1_ratios, self.solver)
             # Validated here first so that messages name this estimator; this
@@ -256,14 +266,20 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             options = {name: getattr(template, name) for name in spec.options}
             n_jobs = effective_n_jobs(self.n_jobs)
             blas_threads = max(1, cpu_count() // n_jobs) if n_jobs > 1 else None
+            fold_tasks = [None] * len(folds) if tasks is None else tasks.folds(
+                folds, X_input=X_input, problem=problem, labels=y_labels, weights=score_weight,
+                classes=classes, n_points=len(Cs) * len(l1_ratios), max_iter=self.max_iter)
             paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
                 delayed(fit_fold_path)(
                     problem, prepared.total, train, test, Cs=Cs, l1_ratios=l1_ratios, spec=spec,
                     options=options, tol=self.tol, max_iter=self.max_iter,
                     verbose=max(0, self.verbose - 1), scoring=scoring, blas_threads=blas_threads,
+                    callbacks=fold_callbacks,
                 )
-                for train, test in folds
+                for (train, test), fold_callbacks in zip(folds, fold_tasks)
             )
+            if tasks is not None:
+                tasks.end_folds()
             self._warn_paths_not_converged(paths, Cs, l1_ratios)
             coefs_paths = np.stack([path.coefs for path in paths])
             scores = np.stack([path.scores for path in paths])
@@ -281,10 +297,11 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             }
             if self.refit:
                 attributes.update(self._refit(problem, prepared.total, coefs_paths, scores,
-                                              Cs, l1_ratios, spec, options))
+                                              Cs, l1_ratios, spec, options, tasks, classes))
             else:
                 attributes.update(fold_average(problem, coefs_paths, scores, Cs, l1_ratios))
             store_fitted(self, attributes)
+        end_tasks(tasks)
         return self
 
     def _check_two_classes(self, y):
@@ -295,14 +312,19 @@ class SoftmaxClassifierCV(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 f"but the data contains only one class: {present[0]!r}."
             )
 
-    def _refit(self, problem, total, coefs_paths, scores, Cs, l1_ratios, spec, options):
+    def _refit(self, problem, total, coefs_paths, scores, Cs, l1_ratios, spec, options,
+               tasks=None, classes=None):
         i, j = best_point(scores.sum(axis=0))
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
         full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, total))
         coef0 = xp.asarray(coefs_paths[:, j, i].mean(axis=0), dtype=problem.dtype, device=device)
+        iterations = None if tasks is None else tasks.refit(full, classes, coef0, self.max_iter)
         result = solve_point(spec, full, coef0, options, tol=self.tol, max_iter=self.max_iter,
-                             verbose=max(0, self.verbose - 1), weight_seen=total)
+                             verbose=max(0, self.verbose - 1), weight_seen=total,
+                             callback=iterations)
+        if iterations is not None:
+            iterations.finish(result.coef)
         warn_if_not_converged(self, spec, full, result)
         coef, intercept = full.loss.weights_and_intercept(
             result.coef, full.n_features, center_weights=full.penalty.is_smooth

@@ -191,7 +191,7 @@ def _order(values):
 
 
 def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, tol, max_iter,
-                  verbose, scoring, blas_threads=None):
+                  verbose, scoring, blas_threads=None, callbacks=None):
     """Fit and score the whole grid on one fold.
 
     The path runs over ``Cs`` in increasing order (strong to weak
@@ -222,6 +222,9 @@ def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, 
         the test rows.
     blas_threads : int or None
         Limit on BLAS threads while this fold runs (folds in parallel).
+    callbacks : FoldTasks or None
+        The fold's callback tasks (:mod:`._callbacks`): one per path point,
+        with the solver's iterations in each.
 
     Returns
     -------
@@ -229,7 +232,7 @@ def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, 
         In the caller's order of ``Cs`` and ``l1_ratios``.
     """
     args = (problem, total, train, test, Cs, l1_ratios, spec, options, tol, max_iter, verbose,
-            scoring)
+            scoring, callbacks)
     if blas_threads is None:
         return _fit_fold_path(*args)
     with threadpool_limits(limits=blas_threads, user_api="blas"):
@@ -237,7 +240,7 @@ def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, 
 
 
 def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, tol, max_iter,
-                   verbose, scoring):
+                   verbose, scoring, callbacks):
     xp, _ = problem.namespace_and_device
     fold, fold_total = fold_problem(problem, total, train)
     score = HeldOutScore(problem, test, **scoring)
@@ -251,6 +254,8 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     # The last solution of each l1_ratio (previous C) and of this C (previous l1_ratio).
     along_C = {}
     start = fold.initial_coef()
+    if callbacks is not None:
+        callbacks.begin()
     for i in _order(Cs):
         along_l1 = None
         for j in _order(l1_ratios):
@@ -261,12 +266,16 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             previous = history[-1][1] if history else None
             candidates = [along_l1, previous] + extrapolations(history, float(Cs[i]))
             coef0 = _closer_start(point, candidates, default=start)
+            iterations = None if callbacks is None else callbacks.point(point, coef0)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
-                                 verbose=verbose, weight_seen=fold_total)
+                                 verbose=verbose, weight_seen=fold_total, callback=iterations)
+            if iterations is not None:
+                iterations.finish(result.coef)
             along_C[j] = history[-MAX_DEGREE:] + [(float(Cs[i]), result.coef)]
             along_l1 = result.coef
             n_iter[j, i] = result.n_iter
-            if not result.converged:
+            # A stop a callback asked for is the user's choice, not a failure.
+            if not result.converged and not result.stopped_by_callback:
                 not_converged.append((int(j), int(i), result.message))
             scores[j, i] = score(point, result.coef)
             W, b = point.loss.weights_and_intercept(
@@ -275,6 +284,8 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             if fold.loss.fit_intercept:
                 W = xp.concat([W, b[:, None]], axis=1)
             coefs[j, i] = _host(W, xp)
+    if callbacks is not None:
+        callbacks.end()
     return FoldPath(coefs=coefs, scores=scores, n_iter=n_iter, not_converged=not_converged)
 
 
@@ -322,13 +333,18 @@ def _closer_start(point, candidates, default):
     return min(candidates, key=point.objective)
 
 
-def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight_seen):
-    """Run the solver of ``spec`` from ``coef0``; a stateful one starts a fresh state."""
+def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight_seen,
+                callback=None):
+    """Run the solver of ``spec`` from ``coef0``; a stateful one starts a fresh state.
+
+    ``callback(coef) -> bool`` hears of every iteration (see :mod:`._callbacks`).
+    """
     options = dict(options)
     if spec.stateful:
         options["state"] = spec.init_state(coef0, previous=None, **options)
         options["weight_seen"] = weight_seen
-    return spec.function(problem, coef0, tol=tol, max_iter=max_iter, verbose=verbose, **options)
+    return spec.function(problem, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
+                         callback=callback, **options)
 
 
 def _namespace_of(array):
