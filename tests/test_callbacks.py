@@ -18,7 +18,7 @@ from sklearn.metrics import log_loss
 from sklearn.utils import estimator_html_repr
 
 from _data import blobs
-from softmax_regression import SoftmaxClassifier
+from softmax_regression import SoftmaxClassifier, SoftmaxClassifierCV
 
 HAS_CALLBACKS = importlib.util.find_spec("sklearn.callback") is not None
 needs_callbacks = pytest.mark.skipif(
@@ -45,6 +45,7 @@ class Recorder:
         self.stop_after = stop_after
         self.events = []
         self.n_iterations = 0
+        self.ended = []  # (task path from the root, rows of X, snapshot) of every task end
 
     def setup(self, estimator, context):
         self.events.append(("setup", context.task_name))
@@ -58,8 +59,9 @@ class Recorder:
 
     def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None,
                         fitted_estimator=None):
-        self.events.append(("end", context.task_name, context.task_id,
-                            _snapshot(fitted_estimator)))
+        snapshot = _snapshot(fitted_estimator)
+        self.events.append(("end", context.task_name, context.task_id, snapshot))
+        self.ended.append((_path(context), None if X is None else X.shape[0], snapshot))
         is_iteration = context.parent is not None
         self.n_iterations += is_iteration
         return (is_iteration and self.stop_after is not None
@@ -70,11 +72,23 @@ class Recorder:
         return [(e[2], e[3]) for e in self.events if e[0] == hook and e[1] in ITERATION.values()]
 
 
+def _path(context):
+    """((task_name, task_id), ...) from the root task down to ``context``."""
+    path = []
+    while context is not None:
+        path.insert(0, (context.task_name, context.task_id))
+        context = context.parent
+    return tuple(path)
+
+
 def _snapshot(fitted):
     """(n_iter_, coef_, intercept_) of a fitted-estimator view, or None."""
     if fitted is None:
         return None
-    return int(fitted.n_iter_[0]), np.array(fitted.coef_), np.array(fitted.intercept_)
+    # SoftmaxClassifierCV's views have no n_iter_ (its n_iter_ is per path point).
+    n_iter = getattr(fitted, "n_iter_", None)
+    n_iter = int(n_iter[0]) if n_iter is not None and n_iter.size == 1 else None
+    return n_iter, np.array(fitted.coef_), np.array(fitted.intercept_)
 
 
 def _foreground_threads():
@@ -92,6 +106,7 @@ def _model(solver, **params):
 
 def test_set_callbacks_exists_exactly_where_scikit_learn_has_callbacks():
     assert hasattr(SoftmaxClassifier(), "set_callbacks") is HAS_CALLBACKS
+    assert hasattr(SoftmaxClassifierCV(), "set_callbacks") is HAS_CALLBACKS
 
 
 @needs_callbacks
@@ -236,6 +251,63 @@ def test_html_repr_links_to_the_project_page():
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     name = re.search(r'^name = "([^"]+)"', pyproject.read_text(), re.MULTILINE).group(1)
     url = f"https://pypi.org/project/{re.sub(r'[-_.]+', '-', name).lower()}/"
-    clf = SoftmaxClassifier()
-    assert clf._get_doc_link() == url
-    assert f'href="{url}"' in estimator_html_repr(clf)
+    for estimator in (SoftmaxClassifier(), SoftmaxClassifierCV()):
+        assert estimator._get_doc_link() == url
+        assert f'href="{url}"' in estimator_html_repr(estimator)
+
+
+@needs_callbacks
+def test_cv_reports_folds_path_points_and_iterations():
+    X, y = _data()
+    recorder = Recorder()
+    cv = SoftmaxClassifierCV(Cs=3, cv=3).set_callbacks(recorder).fit(X, y)
+    root, search = ("fit", 0), ("cross-validation", 0)
+    for fold in range(3):
+        for point in range(3):
+            ended = [p for p, _, _ in recorder.ended
+                     if p[:4] == (root, search, ("fold", fold), ("path point", point))
+                     and len(p) == 5]
+            assert len(ended) == cv.n_iter_[fold, 0, point]
+    # A fold's hooks get the fold's training rows; the others all of X.
+    in_folds = [rows for p, rows, _ in recorder.ended if len(p) >= 3 and p[1] == search]
+    assert len(in_folds) == cv.n_iter_.sum() + 9 + 3 and set(in_folds) == {60}
+    assert {rows for p, rows, _ in recorder.ended if p[1:2] != (search,)} == {len(y)}
+    # The refit's last iteration is the stored model; the fit ends last.
+    refit = [snap for p, _, snap in recorder.ended if len(p) == 3 and p[1] == ("refit", 1)]
+    assert refit
+    np.testing.assert_array_equal(refit[-1][1], cv.coef_)
+    assert recorder.ended[-1][0] == (root,)
+    # Listening changes nothing in the search.
+    plain = SoftmaxClassifierCV(Cs=3, cv=3).fit(X, y)
+    np.testing.assert_array_equal(plain.scores_, cv.scores_)
+    np.testing.assert_array_equal(plain.coef_, cv.coef_)
+
+
+@needs_callbacks
+def test_a_callback_stop_in_cv_ends_each_point_without_a_warning():
+    X, y = _data()
+    # The same stop without a callback is not convergence: it warns.
+    with pytest.warns(ConvergenceWarning):
+        SoftmaxClassifierCV(Cs=3, cv=3, max_iter=1).fit(X, y)
+    recorder = Recorder(stop_after=1)  # every iteration asks to stop
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cv = SoftmaxClassifierCV(Cs=3, cv=3).set_callbacks(recorder).fit(X, y)
+    assert cv.n_iter_.max() == 1
+    refit = [p for p, _, _ in recorder.ended if len(p) == 3 and p[1][0] == "refit"]
+    assert len(refit) == 1
+    assert cv.scores_.shape == (3, 1, 3)
+
+
+@needs_callbacks
+def test_scoring_monitor_and_progress_bar_on_cv_in_parallel(capsys):
+    pytest.importorskip("rich")
+    X, y = _data()
+    monitor = ScoringMonitor(scoring="neg_log_loss")
+    cv = SoftmaxClassifierCV(Cs=2, cv=2, n_jobs=2).set_callbacks(monitor, ProgressBar())
+    cv.fit(X, y)
+    rows = monitor.get_logs().data
+    in_folds = [r for r in rows if r["task_name"] == "iteration" and len(r["task_id_path"]) == 5]
+    assert len(in_folds) == cv.n_iter_.sum()  # reported from the worker processes too
+    assert all(np.isfinite(r["neg_log_loss"]) for r in in_folds)
+    assert "SoftmaxClassifierCV - fold" in capsys.readouterr().out
