@@ -17,8 +17,8 @@ they run:
 - dask chunks on workers are the third scheduler (``_dask_problem.py``), over
   the same loss methods.
 
-Partial results are reduced in block order, so a threaded pass returns
-exactly what the one-thread pass with the same blocks returns.
+Partial results are summed in float64 as they come (temporary memory: one
+block per thread), in an order that depends only on the number of threads.
 """
 
 import os
@@ -81,28 +81,52 @@ def plan(X, n_logits):
     return blocks, threads
 
 
-def map_blocks(evaluate, blocks, threads):
-    """``[evaluate(start, stop) for each block]``, in block order, on ``threads`` threads.
+class _Sum:
+    """Running float64 sum of block results ``(value, array or None)``."""
 
-    The blocks are dealt in turn into ``threads`` runs, one task each, so
-    that exactly ``threads`` threads work whatever the pool's size.
+    def __init__(self):
+        self.value = 0.0
+        self.array = None
+
+    def add(self, value, array):
+        self.value += value
+        if array is not None:
+            if self.array is None:
+                self.array = np.zeros(array.shape, dtype=np.float64)
+            self.array += array
+        return self
+
+
+def sum_over_blocks(evaluate, blocks, threads):
+    """Sum of ``evaluate(start, stop) -> (value, array or None)`` over ``blocks``.
+
+    Returns ``(value, array)`` with ``array`` in float64 (None when every
+    block returned None). Partial sums are added as they come, so a pass holds
+    one block's temporaries per thread, whatever ``n``. On several threads the
+    blocks are dealt in turn into ``threads`` runs, one task each (so exactly
+    ``threads`` threads work whatever the pool's size), each summing its own
+    blocks; the runs' sums are added in run order, so the result does not
+    depend on timing.
     """
     if threads <= 1:
-        return [evaluate(start, stop) for start, stop in blocks]
-    runs = [blocks[i::threads] for i in range(threads)]
-
+        total = _Sum()
+        for start, stop in blocks:
+            total.add(*evaluate(start, stop))
+        return total.value, total.array
     # numpy's floating-point error state is per thread: the workers take the
     # caller's (a solver's overflow_is_an_error must see their overflows).
     errors = np.geterr()
 
     def run(part):
+        total = _Sum()
         with np.errstate(**errors):
-            return [evaluate(start, stop) for start, stop in part]
+            for start, stop in part:
+                total.add(*evaluate(start, stop))
+        return total
 
     with numpy_blas_single_threaded():
-        done = list(_thread_pool(threads).map(run, runs))
-    # Back in block order: run i holds blocks i, i + threads, ...
-    out = [None] * len(blocks)
-    for i, part in enumerate(done):
-        out[i::threads] = part
-    return out
+        runs = list(_thread_pool(threads).map(run, [blocks[i::threads] for i in range(threads)]))
+    total = _Sum()
+    for part in runs:
+        total.add(part.value, part.array)
+    return total.value, total.array

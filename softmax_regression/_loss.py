@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from ._blocks import map_blocks, plan
+from ._blocks import plan, sum_over_blocks
 from ._compat import _convert_to_numpy, device
 from ._namespace import namespace
 
@@ -214,20 +214,23 @@ class LinearSoftmaxLoss:
     def _map_reduce(self, evaluate, X):
         """Sum of ``evaluate(start, stop) -> (value, gradient-shaped array)`` over X's blocks.
 
-        ``evaluate`` gets the row range of one block; its partial results
-        are summed in block order (the arrays in float64 for NumPy, then
-        returned in their own dtype).
+        ``evaluate`` gets the row range of one block. With one block its
+        result is returned as it is; partial sums are float64 for NumPy, and
+        the array comes back in its own dtype.
         """
         blocks, threads = plan(X, self.n_logits)
-        parts = map_blocks(evaluate, blocks, threads)
-        return parts[0] if len(parts) == 1 else _sum_parts(parts)
+        if len(blocks) == 1:
+            return evaluate(*blocks[0])
+        dtype = X.dtype
+        value, total = sum_over_blocks(evaluate, blocks, threads)
+        return value, (None if total is None else total.astype(dtype, copy=False))
 
     def loss(self, coef, X, Y, sample_weight):
         """Value of ``sum_i s_i CE_i``."""
-        blocks, threads = plan(X, self.n_logits)
         rows = _Rows(X, Y, sample_weight)
-        parts = map_blocks(lambda a, b: self._block_value(coef, *rows(a, b)), blocks, threads)
-        return float(sum(parts))
+        return float(self._map_reduce(
+            lambda start, stop: (self._block_value(coef, *rows(start, stop)), None), X
+        )[0])
 
     def loss_gradient(self, coef, X, Y, sample_weight):
         """Value and gradient from one pass (two matrix products).
@@ -267,6 +270,12 @@ class LinearSoftmaxLoss:
         """
         rows = _Rows(X, Y, sample_weight)
 
+        blocks, _ = plan(X, self.n_logits)
+        # One block: P is the block's own array. Several (NumPy): each block
+        # writes its rows of one preallocated P.
+        P = None if len(blocks) == 1 else np.empty((X.shape[0], self.n_logits), dtype=X.dtype)
+        kept = []
+
         def evaluate(start, stop):
             Xb, Yb, sb = rows(start, stop)
             Z = self.logits(coef, Xb)
@@ -275,19 +284,19 @@ class LinearSoftmaxLoss:
                 # The value from the same compiled loop as loss_gradient's: a
                 # solver that mixes both entry points compares equal numbers.
                 compiled_value = _kernels.loss_sum(self._kernel, Z, self.class_index(Yb), sb)
-            value, P = self._value_and_proba(Z, Yb, sb)
+            value, Pb = self._value_and_proba(Z, Yb, sb)
             if compiled:
                 value = compiled_value
-            R = P - Yb
+            if P is None:
+                kept.append(Pb)
+            else:
+                P[start:stop] = Pb
+            R = Pb - Yb
             R *= sb[:, None]
-            return value, self._transpose_product(R, Xb), P
+            return value, self._transpose_product(R, Xb)
 
-        blocks, threads = plan(X, self.n_logits)
-        parts = map_blocks(evaluate, blocks, threads)
-        if len(parts) == 1:
-            return parts[0]
-        value, G = _sum_parts([part[:2] for part in parts])
-        return value, G, np.concatenate([part[2] for part in parts], axis=0)
+        value, G = self._map_reduce(evaluate, X)
+        return value, G, (kept[0] if P is None else P)
 
     def hessian_product(self, V, X, P, sample_weight):
         """``H V``: the Hessian at the probabilities ``P`` times a direction ``V``."""
@@ -337,7 +346,8 @@ class LinearSoftmaxLoss:
         """Total sample weight of each of the ``n_classes`` classes, on the host (float64)."""
         xp = namespace(Y)
         totals = np.asarray(
-            _convert_to_numpy(xp.sum(Y * sample_weight[:, None], axis=0), xp), dtype=np.float64
+            # A vector-matrix product: no n x K temporary.
+            _convert_to_numpy(xp.matmul(sample_weight, Y), xp), dtype=np.float64
         )
         if self.pinned_reference:
             totals = np.concatenate([[float(xp.sum(sample_weight)) - totals[0]], totals])

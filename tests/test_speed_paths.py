@@ -1,0 +1,217 @@
+"""Every way of running a pass gives the same numbers.
+
+A pass over the data is a sum over row blocks (``_blocks.py``) of one block
+evaluation, done by scikit-learn's compiled loss for NumPy floats or by the
+array-API code (``_loss.py``). Each path is forced here and compared with the
+one-block array-API evaluation: values, gradients and Hessian products to
+rounding, derivatives by finite differences through each path, fits to the
+same optimum; and a dense fit's temporary memory is bounded by the block size.
+"""
+
+import gc
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from softmax_regression import SoftmaxClassifier, _blocks, _kernels
+from softmax_regression._loss import LinearSoftmaxLoss
+from softmax_regression._referee import objective
+
+PATHS = ["array-api", "compiled", "blocked", "blocked-compiled", "threaded", "threaded-compiled"]
+
+
+@pytest.fixture
+def path(request, monkeypatch):
+    """Force one path: kernel on/off, blocks of 64 rows, 2 threads over them."""
+    name = request.param
+    if "compiled" in name:
+        if _kernels.compiled_kernel(binary=False) is None:
+            pytest.skip("this scikit-learn has no compiled multinomial loss")
+    else:
+        monkeypatch.setattr(_kernels, "applies", lambda *args: False)
+    if name.startswith(("blocked", "threaded")):
+        monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 64)
+        monkeypatch.setattr(_blocks, "pass_threads", lambda: 2 if "threaded" in name else 1)
+    else:
+        monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 10**9)
+    return name
+
+
+def _data(n_classes, dtype, sparse, n=300, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.5] = 0.0
+        X = sp.csr_array(X)
+    y = rng.integers(0, n_classes, size=n)
+    w = rng.uniform(0.0, 2.0, size=n)
+    w[::7] = 0.0  # zero weights are allowed and must stay out of every sum
+    return X.astype(dtype), y, w.astype(dtype)
+
+
+def _reference(coef, X, y, w, fit_intercept):
+    """float64 weighted cross-entropy sum from the package's referee."""
+    coef = np.asarray(coef, dtype=np.float64)
+    d = X.shape[1]
+    intercept = coef[:, d] if fit_intercept else None
+    w = np.asarray(w, dtype=np.float64)
+    return objective(X, y, coef[:, :d], intercept, C=np.inf, sample_weight=w) * float(np.sum(w))
+
+
+def _one_block_array_api(loss, coef, X, Y, w):
+    """The unblocked array-API evaluation: the reference every path must match."""
+    Z = loss.logits(coef, X)
+    value, P = loss._value_and_proba(Z, Y, w)
+    R = (P - Y) * w[:, None]
+    return value, loss._transpose_product(R, X), P
+
+
+CASES = [
+    pytest.param(k, icpt, dtype, sparse,
+                 id=f"K{k}-icpt{int(icpt)}-{np.dtype(dtype).name}-{'csr' if sparse else 'dense'}")
+    for k in (2, 5)
+    for icpt in (True, False)
+    for dtype in (np.float64, np.float32)
+    for sparse in (False, True)
+]
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("n_classes, fit_intercept, dtype, sparse", CASES)
+def test_every_path_agrees(path, n_classes, fit_intercept, dtype, sparse):
+    X, y, w = _data(n_classes, dtype, sparse)
+    loss = LinearSoftmaxLoss(n_classes, fit_intercept)
+    rng = np.random.default_rng(1)
+    coef = rng.standard_normal(loss.coef_shape(X.shape[1])).astype(dtype)
+    Y = loss.one_hot(y, dtype)
+    ref_value, ref_G, ref_P = _one_block_array_api(loss, coef, X, Y, w)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+
+    value, G = loss.loss_gradient(coef, X, Y, w)
+    assert G.dtype == dtype and G.shape == coef.shape
+    assert value == pytest.approx(ref_value, rel=rtol)
+    assert value == pytest.approx(_reference(coef, X, y, w, fit_intercept), rel=rtol)
+    np.testing.assert_allclose(G, ref_G, rtol=rtol, atol=rtol * np.abs(ref_G).max())
+    assert loss.loss(coef, X, Y, w) == pytest.approx(ref_value, rel=rtol)
+
+    value2, G2, P = loss.loss_gradient_proba(coef, X, Y, w)
+    assert value2 == pytest.approx(ref_value, rel=rtol)
+    np.testing.assert_allclose(G2, ref_G, rtol=rtol, atol=rtol * np.abs(ref_G).max())
+    np.testing.assert_allclose(P, ref_P, rtol=rtol, atol=rtol)
+    V = rng.standard_normal(coef.shape).astype(dtype)
+    HV = loss.hessian_product(V, X, P, w)
+    dR = loss.logits(V, X) * ref_P
+    dR = (dR - ref_P * dR.sum(axis=1, keepdims=True)) * w[:, None]
+    ref_HV = loss._transpose_product(dR, X)
+    np.testing.assert_allclose(HV, ref_HV, rtol=rtol, atol=rtol * np.abs(ref_HV).max())
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_derivatives_by_finite_differences_through_each_path(path, n_classes):
+    X, y, w = _data(n_classes, np.float64, sparse=False)
+    loss = LinearSoftmaxLoss(n_classes, True)
+    rng = np.random.default_rng(2)
+    coef = 0.5 * rng.standard_normal(loss.coef_shape(X.shape[1]))
+    Y = loss.one_hot(y, np.float64)
+    V = rng.standard_normal(coef.shape)
+    _, G, hessp = loss.loss_gradient_hessian_product(coef, X, Y, w)
+    h = 1e-6
+    plus, G_plus = loss.loss_gradient(coef + h * V, X, Y, w)
+    minus, G_minus = loss.loss_gradient(coef - h * V, X, Y, w)
+    # Central differences: error O(h^2) against a directional derivative O(n).
+    assert (plus - minus) / (2 * h) == pytest.approx(np.sum(G * V), rel=1e-7)
+    np.testing.assert_allclose(hessp(V), (G_plus - G_minus) / (2 * h), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_fits_reach_the_same_optimum_on_every_path(path, solver):
+    X, y, w = _data(4, np.float64, sparse=False, n=400)
+    model = SoftmaxClassifier(solver=solver, tol=1e-10, max_iter=500, C=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a stop at precision
+        model.fit(X, y, sample_weight=w + 0.1)
+    reference = _FITS.setdefault(solver, _unblocked_fit(solver, X, y, w + 0.1))
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-6, atol=1e-7)
+
+
+_FITS = {}
+
+
+def _unblocked_fit(solver, X, y, w):
+    """The fit of the one-block array-API path (nothing forced but that)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_kernels, "applies", lambda *args: False)
+        patch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 10**9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return SoftmaxClassifier(solver=solver, tol=1e-10, max_iter=500, C=0.5).fit(
+                X, y, sample_weight=w)
+
+
+def test_threads_follow_numpys_blas_limit():
+    from threadpoolctl import threadpool_limits
+
+    X = np.zeros((50 * _blocks.block_rows(3, 8), 4))
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _blocks.plan(X, 3)[1] == 1
+    assert len(_blocks.plan(X, 3)[0]) == 50
+    assert _blocks.plan(X[:10], 3) == ([(0, 10)], 1)
+    # CSC rows are not contiguous: one block.
+    assert _blocks.plan(sp.csc_array(X), 3)[0] == [(0, X.shape[0])]
+
+
+def test_an_overflow_in_a_worker_thread_is_the_solvers_error(monkeypatch):
+    monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 64)
+    monkeypatch.setattr(_blocks, "pass_threads", lambda: 2)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3)) * 1e300
+    y = np.arange(400) % 3
+    with pytest.raises(ValueError, match="overflowed"):
+        SoftmaxClassifier(solver="newton-cg").fit(X, y)
+
+
+def _traced_peak(function):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        function()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_dense_fits_temporary_memory_is_bounded_by_the_block_not_by_n_times_k(dtype):
+    """lbfgs on dense X: beyond the one-hot targets Y the fit keeps (n x K,
+    built before the solver), a pass needs a few blocks of logits per thread,
+    not the n x K logits, probabilities and residual of the whole data."""
+    n, d, k = 60_000, 8, 20
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = np.arange(n) % k
+    itemsize = np.dtype(dtype).itemsize
+    model = SoftmaxClassifier(max_iter=3)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+
+    fit()  # imports and caches first
+    peak = _traced_peak(fit)
+    kept = n * k * itemsize + 8 * n * 8  # Y, and length-n vectors (labels, weights)
+    threads = 2
+    per_block = 8 * _blocks.BLOCK_BYTES  # logits/residual and smaller temporaries
+    budget = kept + threads * per_block + 2**20
+    one_logits_array = n * k * itemsize
+    assert one_logits_array > threads * per_block  # the test can tell the two apart
+    assert peak <= budget, (peak / 2**20, budget / 2**20)
