@@ -311,3 +311,29 @@ def test_scoring_monitor_and_progress_bar_on_cv_in_parallel(capsys):
     assert len(in_folds) == cv.n_iter_.sum()  # reported from the worker processes too
     assert all(np.isfinite(r["neg_log_loss"]) for r in in_folds)
     assert "SoftmaxClassifierCV - fold" in capsys.readouterr().out
+
+
+class PropagatedRecorder(Recorder):
+    """A recorder that meta-estimators hand down to their sub-estimators."""
+
+    max_propagation_depth = None
+
+
+@needs_callbacks
+def test_a_grid_search_hands_its_callbacks_down_to_every_fit():
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    X, y = _data()
+    recorder = PropagatedRecorder()
+    search = GridSearchCV(SoftmaxClassifier(C=0.5), {"C": [0.5]}, cv=2)
+    search.set_callbacks(recorder).fit(X, y)
+    per_fit = {}
+    for path, _, _ in recorder.ended:
+        if path[-1][0] == "iteration":
+            per_fit[path[:-1]] = per_fit.get(path[:-1], 0) + 1
+    root = ("fit", 0)
+    expected = {(root, ("search", 0), ("fit", fold)): int(
+        SoftmaxClassifier(C=0.5).fit(X[train], y[train]).n_iter_[0])
+        for fold, (train, _) in enumerate(StratifiedKFold(2).split(X, y))}
+    expected[(root, ("fit", 1))] = int(search.best_estimator_.n_iter_[0])  # the refit
+    assert per_fit == expected
