@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -151,6 +151,21 @@ def make_digits(n_samples=None):
     return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
 
 
+def make_small(loader):
+    """A small scikit-learn dataset (iris, wine, breast_cancer), standardized, 25% held out."""
+    X, y = loader(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
+
+
+# The small tabular datasets of a grid search's inner fits (full run only):
+# their fit time is mostly per-fit overhead, not arithmetic.
+_SMALL = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
+
+
 # -- the list -----------------------------------------------------------------
 # (n_samples, n_features, n_classes, signal) full size and quick size.
 _DENSE = {
@@ -175,7 +190,10 @@ def problems(quick=False):
         out = [Problem("digits", "sklearn digits (600 rows), standardized",
                        lambda: make_digits(600))]
     else:
-        out = [Problem("digits", "sklearn digits, standardized", make_digits)]
+        out = [Problem(name, f"sklearn {name}, standardized", lambda loader=loader: make_small(loader),
+                       dtypes=("float64",))
+               for name, loader in _SMALL.items()]
+        out.append(Problem("digits", "sklearn digits, standardized", make_digits))
     for seed, (name, sizes) in enumerate(_DENSE.items(), start=1):
         n, d, k, signal = sizes[size]
         out.append(

@@ -270,15 +270,40 @@ def markdown(rows, scaling_rows, env):
     return "\n".join(lines)
 
 
-def write_all(out, rows, traces, scaling_rows, env):
+THREAD_COLUMNS = ["problem", "dtype", "pass_1_thread_s", "pass_2_threads_s", "pass_speedup",
+                  "sc_default_threads_fit_s", "lr_default_threads_fit_s",
+                  "sc_over_lr_default_threads"]
+
+
+def thread_table(thread_rows):
+    """Markdown: pass speed-up on 2 threads; default-thread fits of both libraries."""
+    lines = ["## Threads: one pass on 1 and 2 threads; fits with no thread limit (lbfgs, tol 1e-4)",
+             "", "| problem | dtype | pass, 1 thread ms | pass, 2 threads ms | speed-up | "
+             "SC fit, default threads s | LR fit, default threads s | SC / LR |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in thread_rows:
+        lines.append(f"| {r['problem']} | {r['dtype']} | {_fmt(r['pass_1_thread_s'] * 1e3)} "
+                     f"| {_fmt(r['pass_2_threads_s'] * 1e3)} | {_fmt(r['pass_speedup'])} "
+                     f"| {_fmt(r['sc_default_threads_fit_s'])} "
+                     f"| {_fmt(r['lr_default_threads_fit_s'])} "
+                     f"| {_fmt(r['sc_over_lr_default_threads'])} |")
+    return lines + [""]
+
+
+def write_all(out, rows, traces, scaling_rows, env, thread_rows=()):
     """Write every results file into ``out`` (called after each problem)."""
     finalize(rows, traces)
     env["load_average_at_end"] = os.getloadavg()
     _write_csv(out / "results.csv", rows, COLUMNS)
     if scaling_rows:
         _write_csv(out / "scaling.csv", scaling_rows, SCALING_COLUMNS)
+    if thread_rows:
+        _write_csv(out / "threads.csv", thread_rows, THREAD_COLUMNS)
     with open(out / "traces.json", "w") as f:
         json.dump(traces, f)
     with open(out / "environment.json", "w") as f:
         json.dump(env, f, indent=1, default=str)
-    (out / "results.md").write_text(markdown(rows, scaling_rows, env))
+    text = markdown(rows, scaling_rows, env)
+    if thread_rows:
+        text += "\n" + "\n".join(thread_table(thread_rows))
+    (out / "results.md").write_text(text)

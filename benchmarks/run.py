@@ -70,6 +70,9 @@ def parse_args(argv=None):
     parser.add_argument("--scaling-budget", type=float, default=60.0,
                         help="seconds; a solver is not run at the next n when "
                         "its time scaled linearly would exceed this")
+    parser.add_argument("--threads-study", choices=["on", "off"], default="on",
+                        help="one pass of SoftmaxClassifier's loss on 1 and 2 threads, and "
+                        "default fits of both libraries without a thread limit")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--output", type=Path, help="results folder "
                         "(default benchmarks/results, or benchmarks/results/quick)")
@@ -267,22 +270,78 @@ def run_scaling(args, scaling_rows, on_progress):
         problem.release()
 
 
+THREAD_STUDY = {"medium": ("float64", "float32"), "tall": ("float64", "float32"),
+                "digits": ("float64",)}
+
+
+def _pass_seconds(problem, dtype, threads, repeats=9):
+    """Median seconds of one ``loss_gradient`` pass on ``threads`` threads."""
+    from softmax_regression._loss import LinearSoftmaxLoss
+
+    X, y, _, _ = problem.data(dtype)
+    loss = LinearSoftmaxLoss(problem.n_classes, True)
+    Y = loss.one_hot(y, X.dtype)
+    w = np.full(X.shape[0], 1.0 / X.shape[0], dtype=X.dtype)
+    coef = np.random.default_rng(0).standard_normal(loss.coef_shape(X.shape[1])).astype(X.dtype)
+    coef *= 0.1
+    times = []
+    with threadpool_limits(limits=threads):
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            loss.loss_gradient(coef, X, Y, w)
+            times.append(time.perf_counter() - start)
+    return float(np.median(times[1:]))
+
+
+def run_thread_study(args, thread_rows, on_progress):
+    """Pass time on 1 and 2 threads; default fits (no thread limit) of both libraries.
+
+    Runs outside the run's thread limit: "default" means what the libraries
+    do when the user sets nothing.
+    """
+    libraries = [bench_softmax_regression, bench_sklearn_logistic]
+    for problem in problems(quick=args.quick):
+        if problem.name not in THREAD_STUDY:
+            continue
+        for dtype in THREAD_STUDY[problem.name]:
+            one, two = _pass_seconds(problem, dtype, 1), _pass_seconds(problem, dtype, 2)
+            row = dict(problem=problem.name, dtype=dtype, pass_1_thread_s=one,
+                       pass_2_threads_s=two, pass_speedup=one / two)
+            for module in libraries:
+                results = [_fit(module, "lbfgs", problem, dtype, TOLS["default"],
+                                args.max_iter, args.C) for _ in range(max(args.repeats, 1) + 1)]
+                seconds = float(np.median([s for _, s in results[1:]]))
+                key = "sc" if module is bench_softmax_regression else "lr"
+                row[f"{key}_default_threads_fit_s"] = seconds
+            row["sc_over_lr_default_threads"] = (row["sc_default_threads_fit_s"]
+                                                 / row["lr_default_threads_fit_s"])
+            thread_rows.append(row)
+            print(f"== threads {problem.name} {dtype}: pass 1 thread {one * 1e3:.2f} ms, "
+                  f"2 threads {two * 1e3:.2f} ms ({one / two:.2f}x); default-thread fit "
+                  f"SC {row['sc_default_threads_fit_s']:.3f} s, "
+                  f"LR {row['lr_default_threads_fit_s']:.3f} s", flush=True)
+            on_progress()
+        problem.release()
+
+
 def main(argv=None):
     args = parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    rows, traces, scaling_rows = [], [], []
+    rows, traces, scaling_rows, thread_rows = [], [], [], []
     with threadpool_limits(limits=args.threads):
         env = report.environment(args)
 
         def save():
             env["wall_time_s"] = round(time.perf_counter() - started, 1)
-            report.write_all(args.output, rows, traces, scaling_rows, env)
+            report.write_all(args.output, rows, traces, scaling_rows, env, thread_rows)
 
         run_problems(args, rows, traces, save)
         if args.scaling == "on":
             run_scaling(args, scaling_rows, save)
-        save()
+    if args.threads_study == "on":
+        run_thread_study(args, thread_rows, save)
+    save()
     if not args.no_plots:
         import plots
 
