@@ -6,6 +6,7 @@ outputs are never modified. Any failing cell, including a failing ``assert``,
 fails the test.
 """
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,8 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT_S = 120
+# Notebooks that need an optional extra: skipped (with the reason) without it.
+NEEDS = {"05_inference": ("statsmodels",), "06_dask": ("dask", "distributed")}
 
 
 def test_notebooks_exist():
@@ -39,6 +42,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     # The kernel inherits this environment: a non-interactive matplotlib
     # backend, and one BLAS thread per library (as in conftest.py: numpy's and
     # scipy's OpenBLAS pools otherwise stall each other on a small machine).
+    missing = [name for name in NEEDS.get(path.stem, ()) if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)} (pip install -e \".[dev]\")")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
