@@ -1,10 +1,15 @@
-"""Keep scipy's own BLAS pool from competing with numpy's.
+"""The BLAS thread pools, and how many threads a pass over the data may use.
 
 NumPy and SciPy wheels each ship an OpenBLAS with its own thread pool. The
 optimizers in ``scipy.optimize`` call BLAS on vectors the size of the
 coefficients, between numpy's large matrix products; with both pools busy
-waiting on few cores, each can stall the other by orders of magnitude. Only
-scipy's pool is limited, so numpy's products keep all their threads.
+waiting on few cores, each can stall the other by orders of magnitude. So
+scipy's pool is kept to one thread inside the scipy solvers.
+
+A pass over the data runs its row blocks on as many threads as numpy's BLAS
+limit allows (``pass_threads``); while it does, numpy's BLAS is on one thread
+(``numpy_blas_single_threaded``), so that the blocks' small products do not
+oversubscribe the cores.
 """
 
 import os
@@ -88,7 +93,13 @@ def pass_threads():
     A limit the caller set on numpy's BLAS (``threadpoolctl.threadpool_limits``,
     ``OPENBLAS_NUM_THREADS``) is the caller's say on how many cores a fit uses,
     so the block scheduler follows it. Read on every pass: it costs a C call.
+    Outside the main thread it is 1.
     """
+    if threading.current_thread() is not threading.main_thread():
+        # Already one of several threads (dask's threaded scheduler, joblib,
+        # a user's pool): no pool of our own inside, and no change of numpy's
+        # BLAS setting while other threads may be inside a BLAS call.
+        return 1
     libs = _numpy_blas()
     limit = min((lib.num_threads for lib in libs), default=usable_cores())
     return max(1, min(limit, usable_cores()))

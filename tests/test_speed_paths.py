@@ -215,3 +215,13 @@ def test_a_dense_fits_temporary_memory_is_bounded_by_the_block_not_by_n_times_k(
     one_logits_array = n * k * itemsize
     assert one_logits_array > threads * per_block  # the test can tell the two apart
     assert peak <= budget, (peak / 2**20, budget / 2**20)
+
+
+def test_no_threads_of_our_own_outside_the_main_thread():
+    """dask's threaded scheduler and joblib already run passes on several
+    threads: a pass there runs its blocks in that thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = np.zeros((50 * _blocks.block_rows(3, 8), 4))
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: _blocks.plan(X, 3)[1]).result() == 1
