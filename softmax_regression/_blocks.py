@@ -13,7 +13,7 @@ they run:
   thread: numpy and the compiled loss release the GIL, and each block's
   products run on one BLAS thread (:func:`~._threads.numpy_blas_single_threaded`);
 - **one block** for array namespaces other than NumPy (a GPU wants one large
-  kernel, not many small ones) and for small data;
+  kernel, not many small ones), for sparse X, and for small data;
 - dask chunks on workers are the third scheduler (``_dask_problem.py``), over
   the same loss methods.
 
@@ -26,7 +26,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._threads import numpy_blas_single_threaded, pass_threads
 
@@ -72,8 +71,11 @@ def plan(X, n_logits):
     ``blocks`` is a list of ``(start, stop)`` row ranges covering ``X``.
     """
     n = X.shape[0]
-    rowwise = isinstance(X, np.ndarray) or (sp.issparse(X) and X.format == "csr")
-    if not rowwise:
+    if not isinstance(X, np.ndarray):
+        # Sparse X: slicing a CSR block copies its indices, and the products
+        # of small sparse blocks lose their efficiency (measured on the
+        # 100,000 x 50,000 benchmark: 1.26x the floor in one block, 1.6x in
+        # blocks of 32,768 rows, 4.9x in cache-sized ones).
         return [(0, n)], 1
     rows = block_rows(n_logits, X.dtype.itemsize)
     blocks = [(start, min(start + rows, n)) for start in range(0, n, rows)] or [(0, n)]

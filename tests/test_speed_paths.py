@@ -163,8 +163,9 @@ def test_threads_follow_numpys_blas_limit():
         assert _blocks.plan(X, 3)[1] == 1
     assert len(_blocks.plan(X, 3)[0]) == 50
     assert _blocks.plan(X[:10], 3) == ([(0, 10)], 1)
-    # CSC rows are not contiguous: one block.
+    # Sparse X is one block (CSR slices copy their indices; CSC rows are scattered).
     assert _blocks.plan(sp.csc_array(X), 3)[0] == [(0, X.shape[0])]
+    assert _blocks.plan(sp.csr_array(X), 3)[0] == [(0, X.shape[0])]
 
 
 def test_an_overflow_in_a_worker_thread_is_the_solvers_error(monkeypatch):
