@@ -53,7 +53,7 @@ def _checked_classes(classes):
     unique = np.unique(np.asarray(values))
     if len(unique) < 2:
         raise ValueError(
-            f"classes must contain at least 2 classes, got only one class: {unique.tolist()}."
+            f"classes must contain at least 2 classes, got {len(unique)}: {unique.tolist()}."
         )
     return unique
 

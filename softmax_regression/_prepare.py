@@ -147,16 +147,46 @@ def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
     # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
     xp, _, device = get_namespace_and_device(X)
     weights = move_to(weights, xp=xp, device=device)
-    if estimator.class_weight is not None:
-        per_class = class_weights(estimator.class_weight, classes, y_index, weights)
-        weights = weights * xp.take(xp.asarray(per_class, dtype=weights.dtype, device=device),
-                                    y_index, axis=0)
     if not bool(xp.all(xp.isfinite(weights))):
         raise ValueError("sample_weight contains NaN or infinity.")
     scale = float(xp.max(weights))
     if not scale > 0:
         raise ValueError("The sample weights are all zero: nothing to fit.")
-    return xp.astype(weights / scale, X.dtype), scale
+    weights = weights / scale
+    if estimator.class_weight is not None:
+        if isinstance(estimator.class_weight, str):
+            # "balanced": w_i * total / (K * class total), formed as the share
+            # w_i / class total (at most 1) times total / K (at most n), so
+            # that no factor overflows however small a class's weights are.
+            totals = class_totals_of(y_index, weights, classes.shape[0])
+            # A class without weight has only zero weights: any divisor will do.
+            divisor = xp.asarray(np.where(totals > 0, totals, 1.0), dtype=weights.dtype,
+                                 device=device)
+            weights = weights / xp.take(divisor, y_index, axis=0) * (
+                float(np.sum(totals)) / classes.shape[0])
+        else:
+            per_class = class_weights(estimator.class_weight, classes, y_index, weights)
+            weights = weights * xp.take(
+                xp.asarray(per_class, dtype=weights.dtype, device=device), y_index, axis=0)
+        # Class weights near the largest float: the products overflow.
+        if not bool(xp.all(xp.isfinite(weights))):
+            raise ValueError(
+                "sample_weight times class_weight overflows: the class weights are too "
+                "large; divide them all by the same factor (only their ratios and C "
+                "matter)."
+            )
+        relative = float(xp.max(weights))
+        if not relative > 0:
+            raise ValueError("The sample weights times the class weights are all zero: "
+                             "nothing to fit.")
+        weights, scale = weights / relative, scale * relative
+    return xp.astype(weights, X.dtype), scale
+
+
+def class_totals_of(y_index, weights, n_classes):
+    """Total weight of each class, host float64."""
+    return np.bincount(host_numpy(y_index), weights=np.asarray(host_numpy(weights), np.float64),
+                       minlength=n_classes).astype(np.float64)
 
 
 def class_weights(class_weight, classes, y_index, sample_weight):
@@ -168,8 +198,7 @@ def class_weights(class_weight, classes, y_index, sample_weight):
     """
     labels = host_numpy(classes)
     if isinstance(class_weight, str):  # "balanced", the only string allowed
-        totals = np.bincount(host_numpy(y_index), weights=host_numpy(sample_weight),
-                             minlength=len(labels)).astype(np.float64)
+        totals = class_totals_of(y_index, sample_weight, len(labels))
         with np.errstate(divide="ignore", over="ignore"):
             per_class = np.sum(totals / totals.max()) / (len(labels) * (totals / totals.max()))
         return np.where(totals > 0, per_class, 0.0)

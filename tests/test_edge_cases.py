@@ -213,7 +213,8 @@ BAD_CLASSES = {
     "dict": ({0: 1, 1: 2, 2: 3}, r"classes must be a list or 1-D array of the labels, got a dict"),
     "2-D": ([[0, 1], [2, 3]], r"classes must be 1-D, got an array of shape \(2, 2\)"),
     "mixed": (["0", "1", 2], r"classes mixes strings and numbers"),
-    "one": ([1, 1], r"classes must contain at least 2 classes, got only one class: \[1\]"),
+    "one": ([1, 1], r"classes must contain at least 2 classes, got 1: \[1\]"),
+    "empty": ([], r"classes must contain at least 2 classes, got 0: \[\]"),
 }
 
 
@@ -243,3 +244,30 @@ def test_a_class_with_zero_total_weight_gets_a_very_negative_intercept(solver):
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert model.intercept_[0] < min(model.intercept_[1:]) - 3
     assert model.predict_proba(X)[:, 0].max() < 0.05
+
+
+def test_balanced_class_weight_with_a_class_of_subnormal_weights_fits():
+    # "balanced" gives each class the same total weight, so how small one
+    # class's sample weights are cannot matter beyond their share of the
+    # total (nil here): subnormal weights give the model of 1e-12.
+    X, y = issue_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        subnormal = SoftmaxClassifier(class_weight="balanced").fit(
+            X, y, sample_weight=np.where(y == 0, 1e-320, 1.0))
+    small = SoftmaxClassifier(class_weight="balanced").fit(
+        X, y, sample_weight=np.where(y == 0, 1e-12, 1.0))
+    np.testing.assert_allclose(subnormal.coef_, small.coef_, rtol=1e-7, atol=1e-10)
+    assert np.abs(subnormal.predict_proba(X).sum(axis=0) / 60 - 1 / 3).max() < 0.05
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 1e308, 1: 1e308, 2: 1e308}])
+def test_class_weights_with_weights_near_the_largest_float_fit_without_warnings(class_weight):
+    X, y = issue_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxClassifier(class_weight=class_weight).fit(
+            X, y, sample_weight=np.full(60, 1e308))
+    # The total weight overflows to inf: the penalty vanishes, as for C=np.inf.
+    unpenalized = SoftmaxClassifier(C=np.inf).fit(X, y)
+    np.testing.assert_allclose(model.coef_, unpenalized.coef_, rtol=1e-6, atol=1e-9)
