@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install each supported scikit-learn minor release in a fresh venv and run the
 # core subset of the suite against it: check_estimator for every solver, the
-# agreement with LogisticRegression, bad input and the solver tests.
+# agreement with LogisticRegression, bad input and edge cases, callbacks (absent
+# before 1.9), the solver and loss tests, failure atomicity.
 #
 #   bash tools/check_versions.sh             # 1.7.2 1.8.0 1.9.1
 #   bash tools/check_versions.sh 1.8.0       # one release
@@ -11,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(1.7.2 1.8.0 1.9.1)
-tests=(tests/test_sklearn_checks.py tests/test_agreement.py tests/test_bad_input.py
+tests=(tests/test_sklearn_checks.py tests/test_agreement.py tests/test_bad_input.py tests/test_edge_cases.py tests/test_callbacks.py
        tests/test_solvers.py tests/test_loss.py tests/test_atomicity.py)
 summary=()
 status=0
