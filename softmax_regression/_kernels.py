@@ -5,15 +5,13 @@ the binary model) computes, row by row in one compiled loop, the row maximum,
 the log-sum-exp, the per-sample loss and the weighted residual
 ``s_i (p_ik - y_ik)``: what the array-API path does in about ten numpy
 passes over the logits. It is what LogisticRegression runs; it reaches us
-through ``_compat`` only, and where it is missing (or the arrays are not
-NumPy floats) the loss's array-API path does the same work.
+through ``_compat`` only. The loss uses it for scipy sparse X (where it
+measures best); where it is missing the array-API path does the same work.
 """
 
 import numpy as np
 
 from ._compat import CompiledBinomialLoss, CompiledMultinomialLoss
-
-_FLOATS = (np.float32, np.float64)
 
 
 # The kernels keep no state: one instance of each serves every loss and thread.
@@ -26,17 +24,6 @@ _KERNELS = {
 def compiled_kernel(binary):
     """The compiled loss for one free logit (``binary``) or a full softmax, or None."""
     return _KERNELS[bool(binary)]
-
-
-def applies(kernel, Z, Y, sample_weight):
-    """Whether the compiled kernel can take these arrays (NumPy, one float dtype)."""
-    return (
-        kernel is not None
-        and type(Z) is np.ndarray
-        and type(Y) is np.ndarray
-        and type(sample_weight) is np.ndarray
-        and Z.dtype.type in _FLOATS
-    )
 
 
 def _arguments(kernel, Z, y_index, sample_weight):
