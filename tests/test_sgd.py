@@ -274,3 +274,32 @@ def test_sparse_and_float32_input():
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-10)
     assert single.coef_.dtype == np.float32
     np.testing.assert_allclose(single.coef_, dense.coef_, atol=1e-3)
+
+
+# -- features beyond the range of the preconditioner's moments -----------------------
+OVERFLOW = r"^The solver overflowed \(the second moment of feature\(s\) \[0, 1, 2, 3\] .*Standardize"
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e160), (np.float32, 1e20),
+                                          (np.float32, 1e30)])
+@pytest.mark.parametrize("constant", [False, True], ids=["spread", "constant"])
+def test_partial_fit_on_features_beyond_the_moments_range_raises_and_keeps_the_stream(
+        dtype, scale, constant):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(dtype)
+    y = np.repeat([0, 1, 2], 20)
+    model = SoftmaxClassifier(solver="sgd", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    before = pickle.dumps(model)
+    # Rows of ~scale make the running variance (spread) or the squared
+    # difference of the means (constant rows) overflow: the rate would be
+    # halved and every later step would leave the weights where they are.
+    big = np.full_like(X, scale) if constant else X * dtype(scale)
+    with pytest.raises(ValueError, match=OVERFLOW):
+        model.partial_fit(big, y)
+    assert pickle.dumps(model) == before
+    # The stream goes on as if the call had not happened.
+    coef = model.coef_.copy()
+    model.partial_fit(X, y)
+    assert not np.array_equal(model.coef_, coef)
+    assert model.sgd_state_.learning_rate == model.eta0
+    assert np.all(np.isfinite(model.sgd_state_.moments.variance))

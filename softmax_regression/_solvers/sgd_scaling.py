@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from .._compat import _convert_to_numpy
 from .._namespace import namespace
+from ._overflow import overflow_error
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,34 @@ class Scaling:
     inverse_variance: object
 
 
+def check_finite_moments(moments, dtype):
+    """Raise the overflow error unless ``variance + mean^2`` fits in ``dtype``.
+
+    Features of ~1e155 (float64) or ~1e20 (float32) have a variance beyond
+    the floating-point range, and a running variance that is infinite once
+    stays infinite: ``1 / s^2`` would be 0 and every later step would leave
+    the weights where they are, silently. Neither ``fit`` nor a stream can
+    take a step from such moments, so the call that brings them is refused
+    (and the estimator is left as it was). A huge mean with no spread is
+    refused as well: the centering ``G_W - g_b mu`` of such a feature loses
+    every digit, and without an intercept ``variance + mean^2`` is the
+    scale itself. ``dtype`` is the coefficients' (the moments of float32
+    features are taken in float32).
+    """
+    largest = float(np.finfo(dtype).max)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the answer sought
+        second = np.abs(moments.variance) + moments.mean**2
+        overflowed = ~(np.isfinite(second) & (second <= largest))
+    if np.any(overflowed):
+        features = np.flatnonzero(overflowed)
+        shown = features[:10].tolist() + (["..."] if len(features) > 10 else [])
+        raise overflow_error(
+            f"the second moment of feature(s) {shown} over the rows seen is beyond the "
+            f"{np.dtype(dtype).name} range, so SGD's steps in standardized coordinates are "
+            "undefined"
+        )
+
+
 def scaling_from(moments, center, like, l2_strength=0.0):
     """The :class:`Scaling` of ``moments``, as arrays like ``like``.
 
@@ -124,6 +153,7 @@ def scaling_from(moments, center, like, l2_strength=0.0):
     curvature ``l2 / var``, which could exceed what a step of a size that
     suits the data can take (raw breast_cancer diverged without it).
     """
+    check_finite_moments(moments, like.dtype)
     mean = moments.mean
     variance = moments.variance
     if not center:
