@@ -19,6 +19,7 @@ Conventions
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax
 from sklearn.utils import compute_class_weight
 from sklearn.utils.validation import (
@@ -28,14 +29,23 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._inference_linalg import Design, KroneckerSum, cluster_meat, inverse, penalty_matrix
+from ._inference_linalg import (
+    Design,
+    KroneckerSum,
+    cluster_meat,
+    inverse,
+    penalty_matrix,
+    separating_direction,
+)
 from ._inference_result import InferenceResult
 
 COV_TYPES = ("nonrobust", "HC0", "cluster")
 
 # Without a penalty, a row whose observed class gets a probability this close
-# to 1 (a logit margin above ~18) means the coefficients are running off to
-# infinity along a (quasi-)separating direction.
+# to 1 (a logit margin above ~18) is where a fit on (quasi-)separated data
+# ends up, its coefficients running off along the separating direction. It is
+# only the cue to look: one far sample on its own side gets there too on
+# overlapping data, so the data themselves decide (a linear program).
 _PERFECT_PREDICTION = 1e-8
 
 # A Newton step larger than this many standard errors means the coefficients
@@ -78,7 +88,8 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
         ``G / (G - 1) * (N - 1) / (N - q)`` for ``G`` groups, ``N`` samples
         (the sum of the frequency weights) and ``q`` parameters.
     groups : array-like of shape (n_samples,), default=None
-        Cluster labels, required for and only used with ``cov_type="cluster"``.
+        Cluster labels, required for and only used with ``cov_type="cluster"``:
+        none missing (NaN or None), all of one sortable type.
     reference : label, default=None
         The class whose coefficients are subtracted (and dropped);
         ``model.classes_[0]`` when None, as in ``MNLogit``.
@@ -99,15 +110,19 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
         If the model is not fitted.
     ValueError
         For an L1 penalty, an unknown ``cov_type`` or ``reference``, a missing
-        or mismatched ``groups``, labels outside ``classes_``, data that do
-        not match the model, or invalid weights.
+        or mismatched ``groups`` (or one with missing or unsortable labels),
+        labels outside ``classes_``, data that do not match the model, or
+        invalid weights.
 
     Warns
     -----
     UserWarning
         With a penalty (the intervals are conditional on it), on separated
-        data without a penalty, for a singular Hessian, and when the
-        coefficients are not at the optimum of the objective on ``X, y``.
+        data without a penalty (complete, or quasi-separation found by a
+        linear program on the data), for coefficients the data carry no
+        information about (reported as NaN, not as the pseudo-inverse's 0
+        variance), for a singular Hessian, and when the coefficients are not
+        at the optimum of the objective on ``X, y``.
 
     Examples
     --------
@@ -137,11 +152,7 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     y_index = _class_index(classes, y)
     freq = _frequency_weights(sample_weight, X.shape[0])
     if groups is not None:
-        groups = column_or_1d(groups)
-        if groups.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"groups has {groups.shape[0]} entries but X has {X.shape[0]} samples."
-            )
+        groups = _check_groups(groups, X.shape[0])
     class_w = _class_weights(model, y, freq)[y_index]
     weight = freq * class_w
 
@@ -163,26 +174,35 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
 
     separated = None
     if penalty == 0.0:
-        separated = _separation(log_p_all, y_index, positive)
-    bread_inv, singular = inverse(hessian)
+        separated = _separation(design, log_p_all, y_index, ref, positive)
+    bread_inv, singular, no_information = inverse(hessian)
 
     residual = P - Y
     n_groups = None
     if cov_type == "nonrobust":
         cov = bread_inv
     else:
-        meat, n_groups = _meat(cov_type, design, residual, freq, class_w, groups)
+        meat, n_groups = _meat(cov_type, design, residual, freq, class_w, groups,
+                               n_identified=int(np.sum(~no_information)))
         cov = bread_inv @ meat @ bread_inv
         cov = (cov + cov.T) / 2
 
-    _warn(model, penalty, separated, singular)
-    if separated is None and not singular:
+    feature_names = _feature_names(model, X.shape[1], fit_intercept)
+    not_identified = [f"{classes[free[k]]!r}: {feature_names[j]!r}" for k, j in
+                      zip(*np.unravel_index(np.flatnonzero(no_information), theta.shape))]
+    # The pseudo-inverse gives these a variance of exactly 0, which would read
+    # as a coefficient known perfectly (z infinite, p 0): the data say nothing
+    # about them, so nothing is reported.
+    cov = cov.copy()
+    cov[no_information, :] = np.nan
+    cov[:, no_information] = np.nan
+    _warn(model, penalty, separated, singular, not_identified)
+    if separated is None:
         gradient = design.rmatmul(weight[:, None] * residual).T.ravel()
         gradient += penalty * (penalty_matrix(n_classes, design.width, fit_intercept)
                                @ theta.ravel())
         _check_optimum(bread_inv, gradient)
 
-    feature_names = _feature_names(model, X.shape[1], fit_intercept)
     return InferenceResult(
         params=theta, cov=cov, cov_type=cov_type, alpha=alpha,
         classes=classes[free], reference=classes[ref], feature_names=feature_names,
@@ -191,8 +211,12 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     )
 
 
-def _meat(cov_type, design, residual, freq, class_w, groups):
-    """The sum of score outer products of the sandwich, and the number of groups."""
+def _meat(cov_type, design, residual, freq, class_w, groups, n_identified):
+    """The sum of score outer products of the sandwich, and the number of groups.
+
+    ``n_identified`` is the ``q`` of the cluster correction: parameters the
+    data say nothing about are not estimated, and do not count.
+    """
     if cov_type == "HC0":
         # Frequency weights count a score once per copy; class weights scale
         # the score itself, hence enter squared.
@@ -200,7 +224,7 @@ def _meat(cov_type, design, residual, freq, class_w, groups):
         return KroneckerSum(design, d=np.zeros_like(c), f=c, sign=1.0).to_dense(), None
     codes, n_groups = _group_codes(groups, freq)
     meat = cluster_meat(design, (freq * class_w)[:, None] * residual, codes)
-    n_obs, q = float(freq.sum()), meat.shape[0]
+    n_obs, q = float(freq.sum()), n_identified
     if n_obs <= q:
         raise ValueError(
             f"cov_type='cluster' needs more samples ({n_obs:g}) than parameters ({q}) "
@@ -209,6 +233,36 @@ def _meat(cov_type, design, residual, freq, class_w, groups):
     # statsmodels' default (use_correction=True) for cov_type="cluster".
     meat *= n_groups / (n_groups - 1.0) * (n_obs - 1.0) / (n_obs - q)
     return meat, n_groups
+
+
+def _check_groups(groups, n_samples):
+    """``groups`` as a 1-D array of sortable labels, one per sample, none missing."""
+    groups = column_or_1d(groups)
+    if groups.shape[0] != n_samples:
+        raise ValueError(f"groups has {groups.shape[0]} entries but X has {n_samples} samples.")
+    if groups.dtype.kind == "f":
+        missing = np.isnan(groups)
+    elif groups.dtype.kind == "O":
+        # None and float NaN (pandas' missing values) are not equal to
+        # themselves or are None.
+        missing = np.array([g is None or g != g for g in groups], dtype=bool)
+    else:
+        missing = np.zeros(n_samples, dtype=bool)
+    if missing.any():
+        raise ValueError(
+            f"groups has missing labels (NaN or None) at {int(missing.sum())} sample(s), the "
+            f"first at index {int(np.flatnonzero(missing)[0])}: every sample needs a cluster."
+        )
+    if groups.dtype.kind == "O":
+        try:
+            np.unique(groups)
+        except TypeError as error:
+            types = sorted({type(g).__name__ for g in groups})
+            raise ValueError(
+                f"groups labels cannot be sorted (mixed types: {', '.join(types)}); give "
+                "labels of one type."
+            ) from error
+    return groups
 
 
 def _check_options(cov_type, groups, alpha):
@@ -295,7 +349,9 @@ def _class_weights(model, y, freq):
 
 def _reference_params(model, ref):
     """``(n_classes - 1, n_features + fit_intercept)`` float64, reference subtracted."""
-    coef = np.asarray(model.coef_, dtype=np.float64)
+    # sparsify() leaves coef_ a sparse matrix.
+    coef = model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_
+    coef = np.asarray(coef, dtype=np.float64)
     full = np.column_stack([coef, np.asarray(model.intercept_, dtype=np.float64)])
     if len(model.classes_) == 2:
         # The binary model is softmax over [0, z]: the first class is pinned.
@@ -310,21 +366,29 @@ def _full_logits(design, theta, ref):
     return np.insert(free_logits, ref, 0.0, axis=1)
 
 
-def _separation(log_p_all, y_index, positive):
-    """``"complete"``, ``"quasi"`` or None, from the fitted probabilities."""
+def _separation(design, log_p_all, y_index, ref, positive):
+    """``"complete"``, ``"quasi"`` or None: whether the data are separated.
+
+    Coefficients that put every row strictly in its class separate the data:
+    scaling them up lowers the unpenalized objective without end. Otherwise a
+    sample predicted with probability above ``1 - _PERFECT_PREDICTION`` is the
+    cue to check for quasi-separation, which the linear program of
+    :func:`separating_direction` decides from the data alone.
+    """
     rows = np.arange(len(y_index))
     log_p_obs = log_p_all[rows, y_index]
     others = log_p_all.copy()
     others[rows, y_index] = -np.inf
-    # Coefficients that put every row strictly in its class separate the data:
-    # scaling them up lowers the unpenalized objective without end.
     if np.all((log_p_obs > others.max(axis=1))[positive]):
         return "complete"
     perfect = positive & (log_p_obs > np.log1p(-_PERFECT_PREDICTION))
-    return "quasi" if perfect.any() else None
+    if perfect.any() and separating_direction(design, y_index, ref, log_p_all.shape[1],
+                                              np.flatnonzero(positive)):
+        return "quasi"
+    return None
 
 
-def _warn(model, penalty, separated, singular):
+def _warn(model, penalty, separated, singular, not_identified):
     if penalty > 0:
         warnings.warn(
             f"The model is penalized (C={model.C}): the standard errors are those of the "
@@ -333,14 +397,23 @@ def _warn(model, penalty, separated, singular):
             UserWarning, stacklevel=3,
         )
     if separated is not None:
-        what = ("completely separate the classes: the data are separated" if
-                separated == "complete" else
-                f"predict some samples with probability above 1 - {_PERFECT_PREDICTION:g}: "
-                "the data are (quasi-)separated")
+        what = ("The fitted coefficients completely separate the classes: the data are "
+                "separated" if separated == "complete" else
+                "The data are quasi-separated (a direction of the coefficients puts some "
+                "samples strictly on the side of their class and none on the wrong side)")
         warnings.warn(
-            f"The fitted coefficients {what} and the "
+            f"{what} and the "
             "unpenalized maximum-likelihood estimate does not exist. The standard errors "
             "of the affected coefficients are meaningless (huge); refit with a finite C.",
+            UserWarning, stacklevel=3,
+        )
+    elif not_identified:
+        shown = ", ".join(not_identified[:10]) + (" ..." if len(not_identified) > 10 else "")
+        warnings.warn(
+            f"{len(not_identified)} coefficient(s) are not identified: the data carry no "
+            f"information about them (a feature that is 0 on every sample with weight, "
+            f"without a penalty): {shown}. Their standard errors, z, p-values, intervals and "
+            "covariances are NaN.",
             UserWarning, stacklevel=3,
         )
     elif singular:
@@ -353,8 +426,12 @@ def _warn(model, penalty, separated, singular):
 
 def _check_optimum(bread_inv, gradient):
     step = bread_inv @ gradient
-    se = np.sqrt(np.diag(bread_inv))
-    worst = float(np.max(np.abs(step) / se))
+    se = np.sqrt(np.maximum(np.diag(bread_inv), 0.0))
+    # Parameters without information (zero variance) have no scale to move by.
+    informative = se > 0
+    if not informative.any():
+        return
+    worst = float(np.max(np.abs(step[informative]) / se[informative]))
     if worst > _OFF_OPTIMUM_SE:
         warnings.warn(
             f"The coefficients are not at the optimum of the objective on these data: a "

@@ -38,14 +38,42 @@ def penalty_matrix(n_classes, width, fit_intercept):
 
 
 def inverse(matrix):
-    """Inverse of a symmetric positive semi-definite matrix, and whether it is singular.
+    """Pseudo-inverse of a symmetric positive semi-definite matrix, and what is singular.
 
-    Scaled to unit diagonal first, so that the features' units do not count
-    as ill-conditioning. A Cholesky solve when the factor's pivots show the
-    matrix is well inside the positive-definite cone; otherwise it is
-    (numerically) singular and gets the eigenvalue pseudo-inverse.
+    A parameter whose diagonal entry is zero has a zero row and column (the
+    matrix is semi-definite): the data carry no information about it. Its
+    row and column of the pseudo-inverse are zero, exactly; it is left out of
+    the rest, which is scaled to unit diagonal first, so that the features'
+    units do not count as ill-conditioning. A Cholesky solve when the
+    factor's pivots show the rest is well inside the positive-definite cone;
+    otherwise it is (numerically) singular and gets the eigenvalue
+    pseudo-inverse.
+
+    Returns
+    -------
+    inv : ndarray
+        The pseudo-inverse, symmetric.
+    singular : bool
+        Whether the matrix is singular (zero rows included).
+    no_information : ndarray of bool
+        The parameters with a zero diagonal entry.
     """
-    scale = 1.0 / np.sqrt(np.maximum(np.diag(matrix), np.finfo(np.float64).tiny))
+    diagonal = np.diag(matrix)
+    # Not "tiny": a feature in units of 1e-150 has a diagonal of 1e-300 and
+    # real information; only an exact zero (or an underflow to it) has none.
+    no_information = ~(diagonal > 0)
+    kept = np.flatnonzero(~no_information)
+    inv = np.zeros_like(matrix, dtype=np.float64)
+    singular = bool(no_information.any())
+    if kept.size:
+        sub, sub_singular = _scaled_inverse(matrix[np.ix_(kept, kept)])
+        inv[np.ix_(kept, kept)] = sub
+        singular = singular or sub_singular
+    return inv, singular, no_information
+
+
+def _scaled_inverse(matrix):
+    scale = 1.0 / np.sqrt(np.diag(matrix))
     scaled = matrix * scale[:, None] * scale[None, :]
     cutoff = len(scaled) * np.finfo(np.float64).eps * np.abs(scaled).max()
     try:
@@ -61,6 +89,69 @@ def inverse(matrix):
         inv = cho_solve(factor, np.eye(len(scaled)))
     inv = inv * scale[:, None] * scale[None, :]
     return (inv + inv.T) / 2, singular
+
+
+# The margins are scaled to at most 1. A direction separates when its largest
+# margin is above _MARGIN_MIN and none is below -_MARGIN_SLACK: the simplex
+# solver ends at a vertex, where the active constraints hold to rounding
+# (~1e-15), far inside the slack.
+_MARGIN_MIN = 1e-6
+_MARGIN_SLACK = 1e-9
+
+
+def separating_direction(design, y_index, ref, n_classes, rows):
+    """Whether the samples ``rows`` are (quasi-)separated, by a linear program.
+
+    The data are quasi-separated when some direction ``d`` of the
+    coefficients (reference class fixed at 0) gives every sample a margin
+    ``(d_{y_i} - d_k) . x~_i >= 0`` over every other class ``k``, and some
+    sample a positive one: along ``d`` the unpenalized likelihood rises
+    without end and its maximum does not exist (Albert and Anderson, 1984).
+    The program maximizes the sum of the margins, each scaled to at most 1,
+    over ``-1 <= d <= 1`` subject to no negative margin: 0 exactly when the
+    data overlap. It has ``(n_classes - 1) * width`` variables and one
+    constraint per sample and other class, with the nonzeros of ``X``
+    ``2 (n_classes - 1)`` times over (a dense ``X`` is copied into a sparse
+    matrix once).
+
+    Returns
+    -------
+    bool
+    """
+    from scipy.optimize import linprog
+
+    X = design.X[rows]
+    X = sp.csr_matrix(X, dtype=np.float64)
+    if design.fit_intercept:
+        X = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+    y = y_index[rows]
+    width = X.shape[1]
+    free = [k for k in range(n_classes) if k != ref]
+    blocks = []
+    for c in range(n_classes):
+        X_c = X[y == c]
+        if X_c.shape[0] == 0:
+            continue
+        empty = sp.csr_matrix((X_c.shape[0], width))
+        for k in range(n_classes):
+            if k == c:
+                continue
+            # The margin of class c over class k: +x~ on c's block, -x~ on k's.
+            row = [X_c if f == c else (-X_c if f == k else empty) for f in free]
+            blocks.append(sp.hstack(row, format="csr"))
+    margins = sp.vstack(blocks, format="csr")
+    norms = np.asarray(abs(margins).sum(axis=1)).ravel()
+    margins = sp.diags(1.0 / norms[norms > 0]) @ margins[norms > 0]
+    if margins.shape[0] == 0:
+        return False
+    objective = -np.asarray(margins.sum(axis=0)).ravel()
+    result = linprog(objective, A_ub=-margins, b_ub=np.zeros(margins.shape[0]),
+                     bounds=(-1.0, 1.0), method="highs")
+    if result.status != 0:
+        return False
+    values = margins @ result.x
+    largest = float(values.max())
+    return largest > _MARGIN_MIN and float(values.min()) >= -_MARGIN_SLACK
 
 
 def cluster_meat(design, scores, codes):

@@ -58,16 +58,19 @@ penalized, separated : see Attributes
     penalized : bool
         Whether the covariance is that of a penalized (ridge) estimator.
     separated : {"complete", "quasi"} or None
-        Without a penalty: whether the fitted probabilities show separated
-        data, where the maximum-likelihood estimate does not exist.
+        Without a penalty: whether the data are completely separated (by the
+        fitted coefficients) or quasi-separated (a direction with no negative
+        margin, found by a linear program), where the maximum-likelihood
+        estimate does not exist.
     """
 
     def __init__(self, *, params, cov, cov_type, alpha, classes, reference, feature_names,
                  nobs, n_groups, llf, penalized, separated, y_name):
         self.params = params
         self._cov = cov
-        # Rounding can leave a variance of a non-identified coefficient (a
-        # pseudo-inverse's null direction) a hair below zero.
+        # Rounding can leave a variance of a coefficient identified only
+        # jointly (a pseudo-inverse's null direction) a hair below zero. NaN
+        # (no information at all) stays NaN.
         self.bse = np.sqrt(np.maximum(np.diag(cov), 0.0)).reshape(params.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             # A zero standard error (a coefficient without information) gives

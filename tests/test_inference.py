@@ -430,7 +430,7 @@ def test_quasi_separated_data_warn(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = SoftmaxClassifier(C=np.inf, max_iter=300).fit(X, y)
-    with pytest.warns(UserWarning, match=r"probability above 1 - 1e-08.*\(quasi-\)separated"):
+    with pytest.warns(UserWarning, match=r"The data are quasi-separated.*does not exist"):
         result = inference(model, X, y)
     assert result.separated == "quasi"
 
@@ -567,3 +567,88 @@ def test_cluster_needs_more_samples_than_parameters(anes, pid_model):
     X, pid, _, income = anes
     with pytest.raises(ValueError, match=r"needs more samples \(30\) than parameters \(36\)"):
         inference(pid_model, X[:30], pid[:30], cov_type="cluster", groups=income[:30])
+
+
+# --- separation means separated data; information that is not there -----------------
+
+
+def test_one_far_sample_is_not_separation(rng):
+    # One sample far out on its own side: its fitted probability is above
+    # 1 - 1e-8, but the data overlap and the MLE exists (statsmodels' Logit
+    # fits it normally), so there is no separation warning, and the
+    # off-optimum check still runs.
+    x = rng.standard_normal(500)
+    y = (rng.random(500) < 1 / (1 + np.exp(-2 * x))).astype(int)
+    x[0], y[0] = 12.0, 1
+    X = x[:, None]
+    model = exact_fit(X, y)
+    assert model.predict_proba(X[:1])[0, 1] > 1 - 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = inference(model, X, y)
+    assert result.separated is None
+    logit = sm.Logit(y, sm.add_constant(X, prepend=False)).fit(disp=0)
+    assert_allclose(result.bse.ravel(), logit.bse, rtol=1e-5)
+    with pytest.warns(UserWarning, match="not at the optimum"):
+        inference(model, X[::2], y[1::2])
+
+
+def test_binary_quasi_separation_is_found_in_the_data(rng):
+    # x0 in {-1, 0, 1}: y = 1 at 1, y = 0 at -1, both at 0. Quasi-separated
+    # along x0 (the samples at 0 lie on the boundary), not completely. The
+    # check is on the data (a direction no sample contradicts), and says so.
+    X = np.column_stack([rng.integers(-1, 2, size=200), rng.standard_normal(200)]).astype(float)
+    y = np.where(X[:, 0] == 0, rng.integers(0, 2, size=200), X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier(C=np.inf, max_iter=300, tol=1e-12).fit(X, y)
+    with pytest.warns(UserWarning, match=r"The data are quasi-separated.*does not exist"):
+        result = inference(model, X, y)
+    assert result.separated == "quasi"
+
+
+def test_zero_feature_is_not_identified(rng):
+    X = np.column_stack([rng.standard_normal((60, 2)), np.zeros(60)])
+    y = (X[:, 0] + rng.standard_normal(60) > 0).astype(int)
+    model = exact_fit(X, y)
+    reference = inference(exact_fit(X[:, :2], y), X[:, :2], y)
+    for cov_type, groups in [("nonrobust", None), ("HC0", None), ("cluster", np.arange(60) % 7)]:
+        with pytest.warns(UserWarning, match=r"not identified.*'x2'"):
+            result = inference(model, X, y, cov_type=cov_type, groups=groups)
+        assert np.all(np.isnan(result.bse[:, 2]))
+        assert np.all(np.isnan(result.pvalues[:, 2])) and np.all(np.isnan(result.conf_int()[:, 2]))
+        cov = result.cov_params()
+        assert np.all(np.isnan(cov[2])) and np.all(np.isnan(cov[:, 2]))
+        # The other coefficients are those of the model without the column.
+        if cov_type != "cluster":
+            expected = inference(exact_fit(X[:, :2], y), X[:, :2], y, cov_type=cov_type)
+        else:
+            expected = inference(exact_fit(X[:, :2], y), X[:, :2], y, cov_type=cov_type,
+                                 groups=groups)
+        assert_allclose(result.bse[:, [0, 1, 3]], expected.bse, rtol=1e-6)
+    assert reference.bse.shape == (1, 3)
+
+
+def test_sparsified_model(rng):
+    X = rng.standard_normal((200, 3))
+    y = rng.integers(0, 3, size=200)
+    model = exact_fit(X, y)
+    expected = inference(model, X, y)
+    model.sparsify()
+    assert sp.issparse(model.coef_)
+    result = inference(model, X, y)
+    assert_allclose(result.bse, expected.bse, rtol=1e-12)
+    assert_allclose(result.params, expected.params, rtol=1e-12)
+
+
+@pytest.mark.parametrize("groups, message", [
+    (np.r_[np.nan, np.arange(943) % 5.0], r"groups has missing labels \(NaN or None\) at 1 "
+                                          r"sample\(s\), the first at index 0"),
+    (np.array([None] + [1] * 943, dtype=object), r"groups has missing labels .* index 0"),
+    (np.array(["a", 1] * 472, dtype=object),
+     r"groups labels cannot be sorted \(mixed types: int, str\)"),
+])
+def test_bad_groups(anes, pid_model, groups, message):
+    X, pid, _, _ = anes
+    with pytest.raises(ValueError, match=message):
+        inference(pid_model, X, pid, cov_type="cluster", groups=groups)
