@@ -58,6 +58,24 @@ def _checked_classes(classes):
     return unique
 
 
+def _checked_validation_data(validation_data):
+    """``partial_fit``'s ``validation_data`` as ``(X_val, y_val, sample_weight_val)``.
+
+    Only a tuple (or list) of two or three items is accepted: unpacking
+    anything else (an array ``X_val`` alone) into ``prepare`` would fail with
+    an unrelated message, or take a row for the labels.
+    """
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+               if isinstance(validation_data, (tuple, list))
+               else f"an object of type {type(validation_data).__name__}")
+        raise ValueError(
+            "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+            f"sample_weight_val), got {got}."
+        )
+    return tuple(validation_data) + (None,) * (3 - len(validation_data))
+
+
 DOCUMENTATION_URL = "https://pypi.org/project/softmax-regression/"
 
 
@@ -390,11 +408,14 @@ class SoftmaxClassifier(
             on later calls it must equal ``classes_`` if given.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero.
-        validation_data : tuple (X_val, y_val), default=None
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
+default=None
             With ``early_stopping=True``: the held-out set the model is scored
-            on after the call (weighted by ``class_weight``), in place of
-            ``validation_fraction`` of the call's rows. Pass the same set to
-            every call. Without ``early_stopping`` it raises a ValueError.
+            on after the call (weighted by ``sample_weight_val`` when given,
+            times ``class_weight``), in place of ``validation_fraction`` of
+            the call's rows. Pass the same set to every call. Anything but a
+            tuple (or list) of two or three items raises a ValueError, and
+            so does ``validation_data`` without ``early_stopping``.
 
         Returns
         -------
@@ -425,7 +446,8 @@ class SoftmaxClassifier(
                 problem, coef, state, weight_seen=state.weight_seen + prepared.total,
                 tol=self.tol, verbose=self.verbose, **options,
                 validation=None if validation_data is None else prepare(
-                    self, *validation_data, classes=classes, reset=False).problem,
+                    self, *_checked_validation_data(validation_data), classes=classes,
+                    reset=False).problem,
                 callback=solver_callback(
                     tasks, prepared, coef, unit=spec.unit,
                     n_iter_before=0 if first_call else int(self.n_iter_[0])),

@@ -195,6 +195,33 @@ def test_validation_data_with_the_wrong_features_is_refused():
     assert not hasattr(model, "coef_")
 
 
+@pytest.mark.parametrize("bad, got", [
+    (lambda X, y: X, "an object of type ndarray"),
+    (lambda X, y: (X,), "a tuple of length 1"),
+    (lambda X, y: (X, y, None, None), "a tuple of length 4"),
+    (lambda X, y: {"X": X, "y": y}, "an object of type dict"),
+], ids=["array", "1-tuple", "4-tuple", "dict"])
+def test_validation_data_must_be_a_tuple_of_two_or_three(bad, got):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match=r"^validation_data must be a tuple \(X_val, y_val\) or "
+                       rf"\(X_val, y_val, sample_weight_val\), got {got}\.$"):
+        model.partial_fit(X, y, classes=[0, 1, 2], validation_data=bad(X, y))
+    assert not hasattr(model, "coef_")
+
+
+def test_validation_data_takes_sample_weights_third():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    weights = np.where(y == 2, 5.0, 1.0)
+    model = SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2], validation_data=[X, y, weights])
+    assert model.validation_scores_[-1] == pytest.approx(
+        model.score(X, y, sample_weight=weights), abs=1e-12)
+    model.partial_fit(X, y, validation_data=(X, y))
+    assert model.validation_scores_[-1] == pytest.approx(model.score(X, y), abs=1e-12)
+
+
 def test_averaged_stream_resumes_exactly_after_pickling(digits_split):
     import pickle
 
