@@ -149,7 +149,8 @@ class SoftmaxClassifier(
         progress (see ``tol``), is halved after ``n_iter_no_change`` epochs
         without progress or after a diverging epoch (which also returns to the
         best coefficients); fitting stops once it falls below 1e-6 (with a
-        ConvergenceWarning: a stop on the rate floor is not convergence).
+        ConvergenceWarning unless the optimality measure in standardized
+        coordinates is within ``100 * tol``).
         Every schedule restarts the momentum after an epoch that raised the
         objective. ``partial_fit`` never lowers the rate for a stall (the
         calls of a stream see different rows); it halves it only after a

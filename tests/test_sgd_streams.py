@@ -148,6 +148,21 @@ def test_a_stop_on_the_learning_rate_floor_is_not_convergence():
         SoftmaxClassifier(solver="sgd", precondition=False, random_state=0).fit(X, y)
 
 
+@pytest.mark.parametrize("C", [1e-5, 1e-4])
+def test_a_stop_on_the_learning_rate_floor_near_the_optimum_is_convergence(C):
+    # Strongly penalized, the epoch objectives stall in their own noise and
+    # the rate is halved down to the floor with coefficients within 1-2% of
+    # the optimum: no warning (the floor far from it still warns, above).
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxClassifier(solver="sgd", C=C, random_state=0).fit(X, y)
+    assert model.sgd_state_.learning_rate < 1e-6 and model.n_iter_[0] < model.max_iter
+    best = SoftmaxClassifier(solver="newton-cg", C=C, tol=1e-8).fit(X, y)
+    assert np.max(np.abs(model.coef_ - best.coef_)) <= 0.02 * np.max(np.abs(best.coef_))
+
+
 def test_partial_fit_warns_once_the_rate_has_collapsed_and_shows_it():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
