@@ -29,7 +29,7 @@ from ._compat import (
     get_namespace_and_device,
     move_to,
 )
-from ._cv_choice import best_point, check_grid, fold_average
+from ._cv_choice import best_summed_point, check_grid, fold_average, nan_warning
 from ._cv_path import fit_fold_path, from_logits, scorer_with_labels, solve_point
 from ._estimator import DOCUMENTATION_URL, SoftmaxClassifier
 from ._loss import log_softmax, softmax
@@ -62,7 +62,7 @@ class SoftmaxClassifierCV(
     Cs : int or array-like of float, default=10
         Inverse regularization strengths to try, each ``> 0`` (``np.inf``
         allowed: no penalty). An int ``n`` gives ``np.logspace(-4, 4, n)``, as
-        in LogisticRegressionCV.
+        in LogisticRegressionCV. Booleans are refused.
     l1_ratios : array-like of float, default=(0.0,)
         Elastic-net mixings to try, each in ``[0, 1]``: 0 is a pure L2
         penalty, 1 a pure L1 penalty.
@@ -70,11 +70,17 @@ class SoftmaxClassifierCV(
         ``None`` is 5-fold stratified; an int ``k`` is ``k``-fold stratified;
         or any scikit-learn splitter, or an iterable of (train, test) index
         arrays. A training split may miss a class: the fold's model still has
-        a row of coefficients for it.
+        a row of coefficients for it. An iterable is read once per fit (a
+        generator is used up by the first); one that yields no split is an
+        error.
     scoring : str, callable or None, default="neg_log_loss"
         Any scikit-learn scorer name, or a callable
-        ``scorer(estimator, X, y)``; None is the accuracy. Metrics that take
-        ``labels`` are given all the classes, so a test fold may miss one.
+        ``scorer(estimator, X, y)``, whose ``estimator`` is a
+        :class:`SoftmaxClassifier` with the point's ``C`` and ``l1_ratio``
+        (and this estimator's other parameters) holding the fold model; None
+        is the accuracy. Metrics that take ``labels`` are given all the
+        classes, so a test fold may miss one. A NaN score ranks its point
+        last, with a warning; when every point has one, ``fit`` raises.
     solver : {"lbfgs", "newton-cg", "sgd"}, default="lbfgs"
         The solver of :class:`SoftmaxClassifier`; it must support the
         penalties asked for (an ``l1_ratio`` above 0 needs an L1-capable
@@ -215,7 +221,7 @@ class SoftmaxClassifierCV(
 
     # -- fitting -------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Choose ``C`` and ``l1_ratio`` by cross-validation, then fit the final model.
 
         Parameters
@@ -227,12 +233,30 @@ class SoftmaxClassifierCV(
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero. They weigh the fits and are
             passed to the scorer for the held-out rows.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group-aware ``cv`` splitter (``GroupKFold``,
+            ``LeaveOneGroupOut``, ...), passed to ``cv.split(X, y, groups)``
+            as in :class:`~sklearn.model_selection.GridSearchCV`; other
+            splitters ignore them.
 
         Returns
         -------
         self : SoftmaxClassifierCV
             The fitted estimator. If fitting fails, the estimator is left
             exactly as it was.
+
+        Raises
+        ------
+        ValueError
+            For invalid input, a ``cv`` that yields no splits (a generator
+            is used up by the first fit: pass a list to fit again), or when
+            every point of the grid has a NaN score.
+
+        Warns
+        -----
+        UserWarning
+            When some fold scores are NaN (they rank last), naming the folds
+            and points.
         """
         tasks = cv_tasks(self, X, y, sample_weight)
         X_input = X
@@ -255,9 +279,16 @@ class SoftmaxClassifierCV(
                 )
             y_labels = _labels_of(problem, classes)
             cv = check_cv(self.cv, host_numpy(y_labels), classifier=True)
-            folds = list(cv.split(X, host_numpy(y_labels)))
+            folds = list(cv.split(X, host_numpy(y_labels), groups))
+            if not folds:
+                raise ValueError(
+                    f"cv produced no splits (cv={self.cv!r}): there is nothing to score. An "
+                    "iterable of splits is read once, so a generator is used up by the first "
+                    "fit; pass a list of (train, test) pairs to fit more than once."
+                )
             scoring = {
                 "y": y_labels, "score_weight": score_weight, "classes": classes,
+                "params": template.get_params(),
                 "scoring": self.scoring,
                 "scorer": None if from_logits(self.scoring) else scorer_with_labels(
                     check_scoring(template, scoring=self.scoring), classes),
@@ -283,6 +314,9 @@ class SoftmaxClassifierCV(
             self._warn_paths_not_converged(paths, Cs, l1_ratios)
             coefs_paths = np.stack([path.coefs for path in paths])
             scores = np.stack([path.scores for path in paths])
+            message = nan_warning(scores, Cs, l1_ratios)
+            if message is not None:
+                warnings.warn(f"{type(self).__name__}: {message}", UserWarning)
 
             def in_X_namespace(array, dtype=xp.float64):
                 return xp.asarray(array, dtype=dtype, device=device)
@@ -314,7 +348,7 @@ class SoftmaxClassifierCV(
 
     def _refit(self, problem, total, coefs_paths, scores, Cs, l1_ratios, spec, options,
                tasks=None, classes=None):
-        i, j = best_point(scores.sum(axis=0))
+        i, j = best_summed_point(scores)
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
         full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, total))
@@ -442,6 +476,7 @@ class SoftmaxClassifierCV(
         score : float
             The score; greater is better, as for the scores in ``scores_``.
         """
+        check_is_fitted(self)
         if from_logits(self.scoring):
             # On the host, where every namespace and device can go, and with
             # all the labels, which a small test set may not show.
@@ -460,7 +495,9 @@ class SoftmaxClassifierCV(
         """Plot the mean held-out score against ``C``, one line per ``l1_ratio``.
 
         A band of one standard deviation across the folds surrounds each
-        line; the chosen ``(C_, l1_ratio_)`` is marked. Needs matplotlib.
+        line; the chosen ``(C_, l1_ratio_)`` is marked. ``C = inf`` is drawn
+        one decade right of the largest finite ``C``, with a tick ``inf``.
+        Needs matplotlib.
 
         Parameters
         ----------

@@ -4,7 +4,9 @@ The choice follows LogisticRegressionCV: with ``refit=True`` the point of best
 score summed over the folds; with ``refit=False`` each fold's own best point,
 whose ``C`` and ``l1_ratio`` are averaged, and whose models are averaged into
 the final one. Ties go to the smaller ``C``, then the earlier ``l1_ratio``:
-LogisticRegressionCV's (and GridSearchCV's) order of the candidates.
+LogisticRegressionCV's (and GridSearchCV's) order of the candidates. A point
+with a NaN score (on any fold, for the summed score) ranks last, as in
+GridSearchCV; when no point has a score, there is nothing to choose.
 """
 
 from numbers import Integral
@@ -18,7 +20,13 @@ def check_grid(Cs, l1_ratios, solver):
     """``(Cs, l1_ratios)`` as 1-D float arrays, checked against each other and ``solver``.
 
     An int ``Cs`` is ``np.logspace(-4, 4, Cs)``, as in LogisticRegressionCV.
+    Booleans are refused: ``Cs=True`` is a mistake, not a grid of one point.
     """
+    if isinstance(Cs, (bool, np.bool_)) or np.asarray(Cs).dtype == bool:
+        raise ValueError(
+            f"Cs must be an int or a non-empty list of numbers > 0 (np.inf allowed), not "
+            f"booleans; got Cs={Cs!r}."
+        )
     if isinstance(Cs, Integral):
         C_values = np.logspace(-4, 4, Cs)
     else:
@@ -56,11 +64,50 @@ def _float_vector(values, name):
     return array
 
 
-def best_point(scores):
-    """``(C index, l1_ratio index)`` of the best of ``scores`` (n_l1_ratios, n_Cs)."""
+def best_point(scores, where="the folds"):
+    """``(C index, l1_ratio index)`` of the best of ``scores`` (n_l1_ratios, n_Cs).
+
+    NaN ranks last (``np.argmax`` would pick the first NaN); ``where`` names
+    the scores in the error raised when all are NaN.
+    """
     by_C = scores.T  # (n_Cs, n_l1_ratios): row-major order is the candidates' order
-    i, j = np.unravel_index(np.argmax(by_C), by_C.shape)
+    if np.isnan(by_C).all():
+        raise ValueError(
+            f"Every point of the grid has a NaN score on {where}: there is no C and l1_ratio "
+            "to choose. A test fold whose samples all have zero weight, or a scorer undefined "
+            "on the folds (a class missing from a test fold), gives NaN; use other folds."
+        )
+    i, j = np.unravel_index(np.argmax(np.where(np.isnan(by_C), -np.inf, by_C)), by_C.shape)
     return int(i), int(j)
+
+
+def best_summed_point(scores):
+    """``best_point`` of the scores (n_folds, n_l1_ratios, n_Cs) summed over the folds."""
+    empty_folds = np.flatnonzero(np.isnan(scores).all(axis=(1, 2)))
+    where = (f"fold {empty_folds[0]}" if empty_folds.size else
+             "some fold (every point is NaN on at least one)")
+    return best_point(scores.sum(axis=0), where=where)
+
+
+def nan_warning(scores, Cs, l1_ratios, shown=10):
+    """The message about NaN fold scores, or None when there is none.
+
+    ``scores`` has shape (n_folds, n_l1_ratios, n_Cs).
+    """
+    nan = np.isnan(scores)
+    if not nan.any():
+        return None
+    parts = []
+    for fold in np.flatnonzero(nan.any(axis=(1, 2))):
+        points = [f"(C={Cs[i]:g}, l1_ratio={l1_ratios[j]:g})"
+                  for i in range(len(Cs)) for j in range(len(l1_ratios)) if nan[fold, j, i]]
+        more = f" and {len(points) - shown} more" if len(points) > shown else ""
+        parts.append(f"fold {fold} at {', '.join(points[:shown])}{more}")
+    return (
+        f"{int(nan.sum())} of the {nan.size} fold scores are NaN: {'; '.join(parts)}; these "
+        "points rank last. A test fold whose samples all have zero weight, or a scorer "
+        "undefined on a fold (a class missing from it), gives NaN."
+    )
 
 
 def fold_average(problem, coefs_paths, scores, Cs, l1_ratios):
@@ -70,7 +117,7 @@ def fold_average(problem, coefs_paths, scores, Cs, l1_ratios):
     ``coef_``, ``intercept_`` (the average of the folds' best models) in the
     problem's dtype, namespace and device.
     """
-    best = [best_point(fold) for fold in scores]
+    best = [best_point(fold, where=f"fold {f}") for f, fold in enumerate(scores)]
     xp, device = problem.namespace_and_device
     coef = np.mean([coefs_paths[f, j, i] for f, (i, j) in enumerate(best)], axis=0)
     coef = xp.asarray(coef, dtype=problem.dtype, device=device)

@@ -132,9 +132,13 @@ class HeldOutScore:
         computed from the logits.
     scorer : callable
         The scorer for any other ``scoring``.
+    params : dict
+        Parameters of the :class:`SoftmaxClassifier` the scorer is given;
+        each point sets its own ``C`` and ``l1_ratio`` on it, so that a
+        callable scorer sees the model it scores.
     """
 
-    def __init__(self, problem, test, *, y, score_weight, classes, scoring, scorer):
+    def __init__(self, problem, test, *, y, score_weight, classes, scoring, scorer, params):
         xp, device = problem.namespace_and_device
         self.xp = xp
         self.loss = problem.loss
@@ -150,14 +154,14 @@ class HeldOutScore:
         else:
             self.y = take_rows(y, test, *_namespace_of(y))
             self.scorer = scorer
-            self.model = SoftmaxClassifier()
+            self.model = SoftmaxClassifier(**params)
             self.model.classes_ = classes
             self.model.n_features_in_ = problem.n_features
 
-    def __call__(self, point, coef):
-        """The score of ``coef`` (the solver's layout) on the held-out rows."""
+    def __call__(self, point, coef, C, l1_ratio):
+        """The score of ``coef`` (the solver's layout), fit at ``C, l1_ratio``, on the held-out rows."""
         if not self.fast:
-            return self._generic(point, coef)
+            return self._generic(point, coef, C, l1_ratio)
         xp = self.xp
         if self.scoring == "neg_log_loss":
             log_proba = log_softmax(self.loss.full_logits(coef, self.X), axis=1)
@@ -174,12 +178,18 @@ class HeldOutScore:
         if self.weight is None:
             return float(xp.mean(values))
         weight = xp.astype(self.weight, xp.float64)
-        return float(xp.sum(values * weight) / xp.sum(weight))
+        total = float(xp.sum(weight))
+        if total == 0:
+            # A weighted mean over no weight is undefined: NaN, which ranks
+            # last and is reported, rather than a 0 / 0 RuntimeWarning.
+            return float("nan")
+        return float(xp.sum(values * weight)) / total
 
-    def _generic(self, point, coef):
+    def _generic(self, point, coef, C, l1_ratio):
         W, b = point.loss.weights_and_intercept(
             coef, self.n_features, center_weights=point.penalty.is_smooth
         )
+        self.model.set_params(C=C, l1_ratio=l1_ratio)
         self.model.coef_, self.model.intercept_ = W, b
         if self.weight is None:
             return float(self.scorer(self.model, self.X, self.y))
@@ -277,7 +287,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             # A stop a callback asked for is the user's choice, not a failure.
             if not result.converged and not result.stopped_by_callback:
                 not_converged.append((int(j), int(i), result.message))
-            scores[j, i] = score(point, result.coef)
+            scores[j, i] = score(point, result.coef, float(Cs[i]), float(l1_ratios[j]))
             W, b = point.loss.weights_and_intercept(
                 result.coef, n_features, center_weights=point.penalty.is_smooth
             )

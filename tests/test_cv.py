@@ -453,3 +453,150 @@ def test_plot_path_marks_the_chosen_point(small):
         assert len(ax.collections) == 2  # one band per l1_ratio
     finally:
         plt.close(ax.figure)
+
+
+# -- NaN scores, groups, empty cv, what the scorer sees ------------------------------
+def test_nan_fold_scores_rank_last_and_warn(small):
+    X, y = small
+    Cs = [0.01, 0.1, 1.0, 10.0]
+
+    def scorer(estimator, X_test, y_test):
+        # Undefined (NaN) for the two weakest penalties on the first fold only.
+        if estimator.C > 1.0 - 1e-12 and len(y_test) == 40 and X_test[0, 0] == X[0, 0]:
+            return np.nan
+        return accuracy_score(y_test, estimator.predict(X_test))
+
+    folds = [(np.arange(40, 120), np.arange(40)), (np.arange(40), np.arange(40, 120))]
+    with pytest.warns(UserWarning, match=r"2 of the 8 fold scores are NaN: fold 0 at "
+                                         r"\(C=1, l1_ratio=0\), \(C=10, l1_ratio=0\); "
+                                         r"these points rank last"):
+        model = SoftmaxClassifierCV(Cs=Cs, cv=folds, scoring=scorer).fit(X, y)
+    assert np.isnan(model.scores_[0, 0, 2:]).all()
+    totals = model.scores_.sum(axis=0)[0]
+    assert model.C_ == Cs[int(np.nanargmax(totals))]
+    assert np.isfinite(totals[Cs.index(model.C_)])
+
+
+def test_nan_scores_everywhere_raise():
+    X, y = datasets.load_iris(return_X_y=True)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    weight = np.ones(len(y))
+    weight[folds[0][1]] = 0.0  # the held-out rows of fold 0 weigh nothing: no score
+    for refit in (True, False):
+        model = SoftmaxClassifierCV(Cs=[1e-4, 1.0, 100.0], cv=folds, refit=refit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            with pytest.raises(ValueError, match=r"Every point of the grid has a NaN score "
+                                                 r"on fold 0: there is no C and l1_ratio to choose"):
+                model.fit(X, y, sample_weight=weight)
+
+
+def test_groups_reach_the_splitter(small):
+    from sklearn.model_selection import GroupKFold
+
+    X, y = small
+    groups = np.arange(len(y)) // 10
+    model = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=GroupKFold(3)).fit(X, y, groups=groups)
+    folds = list(GroupKFold(3).split(X, y, groups))
+    same = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=folds).fit(X, y)
+    np.testing.assert_array_equal(model.scores_, same.scores_)
+    with pytest.raises(ValueError, match="The 'groups' parameter should not be None"):
+        SoftmaxClassifierCV(Cs=[0.1], cv=GroupKFold(3)).fit(X, y)
+
+
+@pytest.mark.parametrize("make_cv", [lambda X, y: [], lambda X, y: iter([])])
+def test_cv_without_splits_raises(small, make_cv):
+    X, y = small
+    with pytest.raises(ValueError, match=r"cv produced no splits"):
+        SoftmaxClassifierCV(Cs=[1.0], cv=make_cv(X, y)).fit(X, y)
+
+
+def test_generator_cv_is_used_up_by_the_first_fit(small):
+    X, y = small
+    model = SoftmaxClassifierCV(Cs=[1.0], cv=StratifiedKFold(3).split(X, y)).fit(X, y)
+    assert model.scores_.shape == (3, 1, 1)
+    with pytest.raises(ValueError, match=r"cv produced no splits.*generator.*list"):
+        model.fit(X, y)
+
+
+def test_callable_scorer_sees_the_point_it_scores(small):
+    X, y = small
+    seen = set()
+
+    def scorer(estimator, X_test, y_test):
+        seen.add((estimator.C, estimator.l1_ratio, estimator.fit_intercept, estimator.tol,
+                  estimator.class_weight))
+        return accuracy_score(y_test, estimator.predict(X_test))
+
+    SoftmaxClassifierCV(Cs=[0.1, np.inf], l1_ratios=[0.0, 0.5], cv=2, scoring=scorer,
+                        fit_intercept=False, tol=1e-3, class_weight="balanced").fit(X, y)
+    assert seen == {(C, r, False, 1e-3, "balanced") for C in (0.1, np.inf) for r in (0.0, 0.5)}
+
+
+def test_score_before_fit_is_not_fitted(small):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = small
+    for scoring in ("f1_macro", "neg_log_loss", None):
+        with pytest.raises(NotFittedError, match="SoftmaxClassifierCV instance is not fitted"):
+            SoftmaxClassifierCV(scoring=scoring).score(X, y)
+
+
+@pytest.mark.parametrize("Cs, match", [
+    (True, r"Cs must be an int or a non-empty list of numbers > 0 \(np.inf allowed\), not "
+           r"booleans; got Cs=True"),
+    ([True, True], r"not booleans; got Cs=\[True, True\]"),
+    (np.bool_(True), r"The 'Cs' parameter of SoftmaxClassifierCV must be an int"),
+])
+def test_bool_Cs_is_refused(small, Cs, match):
+    X, y = small
+    with pytest.raises(ValueError, match=match):
+        SoftmaxClassifierCV(Cs=Cs, cv=3).fit(X, y)
+
+
+def test_default_check_estimator_failures_are_those_of_logistic_regression_cv():
+    # Documented in the README: with the defaults, two checks fail, as they do
+    # for LogisticRegressionCV. The default 5 stratified folds need 5 samples
+    # per class (the sparsify check has 3), and a path point whose warm start
+    # already meets tol takes 0 iterations, which n_iter_ reports.
+    from sklearn.utils.estimator_checks import (
+        check_non_transformer_estimators_n_iter,
+        check_sparsify_coefficients,
+    )
+
+    for estimator in (SoftmaxClassifierCV(), LogisticRegressionCV()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError, match="n_splits=5 cannot be greater than the number "
+                                                 "of members in each class"):
+                check_sparsify_coefficients(type(estimator).__name__, estimator)
+            with pytest.raises(AssertionError, match="greater or equal to 1"):
+                check_non_transformer_estimators_n_iter(type(estimator).__name__, estimator)
+    iris = SoftmaxClassifierCV().fit(*datasets.load_iris(return_X_y=True))
+    assert iris.n_iter_.min() == 0 and iris.n_iter_.max() >= 1
+
+
+def test_plot_path_draws_an_infinite_C(small):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y = small
+    model = SoftmaxClassifierCV(Cs=[1e-4, 1e-2, np.inf], cv=3).fit(X, y)
+    assert model.C_ == np.inf
+    ax = model.plot_path()
+    try:
+        (chosen,) = [line for line in ax.get_lines() if line.get_gid() == "chosen"]
+        x_inf = chosen.get_xdata()[0]
+        assert np.isfinite(x_inf) and x_inf > 1e-2
+        left, right = ax.get_xlim()
+        assert left < x_inf < right
+        np.testing.assert_allclose(chosen.get_ydata(), [model.scores_[:, 0, 2].mean()])
+        labels = {tick.get_text(): loc for tick, loc in
+                  zip(ax.get_xticklabels(), ax.get_xticks())}
+        assert labels["inf"] == x_inf
+        (line,) = [line for line in ax.get_lines() if line.get_label() == "l1_ratio=0"]
+        np.testing.assert_allclose(line.get_xdata()[-1], x_inf)
+        np.testing.assert_allclose(line.get_ydata(), model.scores_[:, 0].mean(axis=0))
+    finally:
+        plt.close(ax.figure)
