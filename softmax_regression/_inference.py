@@ -243,9 +243,7 @@ def _check_groups(groups, n_samples):
     if groups.dtype.kind == "f":
         missing = np.isnan(groups)
     elif groups.dtype.kind == "O":
-        # None and float NaN (pandas' missing values) are not equal to
-        # themselves or are None.
-        missing = np.array([g is None or g != g for g in groups], dtype=bool)
+        missing = np.array([_is_missing(g) for g in groups], dtype=bool)
     else:
         missing = np.zeros(n_samples, dtype=bool)
     if missing.any():
@@ -263,6 +261,16 @@ def _check_groups(groups, n_samples):
                 "labels of one type."
             ) from error
     return groups
+
+
+def _is_missing(label):
+    """None, NaN (not equal to itself) or pandas' NA (whose comparisons have no truth value)."""
+    if label is None:
+        return True
+    try:
+        return bool(label != label)
+    except TypeError:
+        return True
 
 
 def _check_options(cov_type, groups, alpha):

@@ -645,6 +645,8 @@ def test_sparsified_model(rng):
     (np.r_[np.nan, np.arange(943) % 5.0], r"groups has missing labels \(NaN or None\) at 1 "
                                           r"sample\(s\), the first at index 0"),
     (np.array([None] + [1] * 943, dtype=object), r"groups has missing labels .* index 0"),
+    (pd.Series(["a"] * 943 + [pd.NA], dtype=object),
+     r"groups has missing labels \(NaN or None\) at 1 sample\(s\), the first at index 943"),
     (np.array(["a", 1] * 472, dtype=object),
      r"groups labels cannot be sorted \(mixed types: int, str\)"),
 ])
