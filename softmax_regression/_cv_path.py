@@ -159,7 +159,7 @@ class HeldOutScore:
             self.model.n_features_in_ = problem.n_features
 
     def __call__(self, point, coef, C, l1_ratio):
-        """The score of ``coef`` (the solver's layout), fit at ``C, l1_ratio``, on the held-out rows."""
+        """The held-out score of ``coef`` (the solver's layout), fit at ``C, l1_ratio``."""
         if not self.fast:
             return self._generic(point, coef, C, l1_ratio)
         xp = self.xp

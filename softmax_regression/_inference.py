@@ -188,7 +188,7 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
         cov = (cov + cov.T) / 2
 
     feature_names = _feature_names(model, X.shape[1], fit_intercept)
-    not_identified = [f"{classes[free[k]]!r}: {feature_names[j]!r}" for k, j in
+    not_identified = [f"({classes[free[k]]}, {feature_names[j]!r})" for k, j in
                       zip(*np.unravel_index(np.flatnonzero(no_information), theta.shape))]
     # The pseudo-inverse gives these a variance of exactly 0, which would read
     # as a coefficient known perfectly (z infinite, p 0): the data say nothing
@@ -415,16 +415,16 @@ def _warn(model, penalty, separated, singular, not_identified):
             "of the affected coefficients are meaningless (huge); refit with a finite C.",
             UserWarning, stacklevel=3,
         )
-    elif not_identified:
+    if not_identified:
         shown = ", ".join(not_identified[:10]) + (" ..." if len(not_identified) > 10 else "")
         warnings.warn(
-            f"{len(not_identified)} coefficient(s) are not identified: the data carry no "
-            f"information about them (a feature that is 0 on every sample with weight, "
-            f"without a penalty): {shown}. Their standard errors, z, p-values, intervals and "
-            "covariances are NaN.",
+            f"{len(not_identified)} coefficient(s) (class, feature) are not identified: the "
+            "data carry no information about them (a feature that is 0 on every sample with "
+            f"weight, without a penalty): {shown}. Their standard errors, z, p-values, "
+            "intervals and covariances are NaN.",
             UserWarning, stacklevel=3,
         )
-    elif singular:
+    elif singular and separated is None:
         warnings.warn(
             "The Hessian is singular (collinear or constant features?): some coefficients "
             "are not identified; their standard errors use its pseudo-inverse.",

@@ -486,8 +486,8 @@ def test_nan_scores_everywhere_raise():
         model = SoftmaxClassifierCV(Cs=[1e-4, 1.0, 100.0], cv=folds, refit=refit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            with pytest.raises(ValueError, match=r"Every point of the grid has a NaN score "
-                                                 r"on fold 0: there is no C and l1_ratio to choose"):
+            with pytest.raises(ValueError, match=r"Every point of the grid has a NaN score on "
+                                                 r"fold 0: there is no C and l1_ratio to choose"):
                 model.fit(X, y, sample_weight=weight)
 
 
