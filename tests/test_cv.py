@@ -600,3 +600,24 @@ def test_plot_path_draws_an_infinite_C(small):
         np.testing.assert_allclose(line.get_ydata(), model.scores_[:, 0].mean(axis=0))
     finally:
         plt.close(ax.figure)
+
+
+def test_groups_are_routed_as_fit_metadata(small):
+    import sklearn
+    from sklearn.model_selection import GroupKFold, cross_validate
+
+    X, y = small
+    groups = np.arange(len(y)) // 10
+    seen = []
+
+    class Recording(GroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(groups)
+            return super().split(X, y, groups)
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=Recording(3)).set_fit_request(groups=True)
+        cross_validate(inner, X, y, cv=GroupKFold(2), params={"groups": groups})
+    assert len(seen) == 2
+    for got in seen:
+        assert got is not None and set(np.unique(got)) < set(np.unique(groups))
