@@ -228,11 +228,14 @@ class LinearSoftmaxLoss:
         s = np.sum(Zt, axis=0)
         if self.pinned_reference:
             s += np.exp(-m)
-        # CE_i = m_i + log s_i - z_i[y_i], weighted and summed in float64.
+        # CE_i = m_i + log s_i - z_i[y_i], weighted, then summed in float64
+        # by numpy's pairwise summation (a dot product's running sum lost
+        # enough digits to move Newton-CG's stop at the limit of precision).
         per_sample = np.log(s)
         per_sample += m
         per_sample -= true_logit
-        value = float(np.dot(per_sample.astype(np.float64), sample_weight.astype(np.float64)))
+        per_sample *= sample_weight
+        value = float(np.sum(per_sample, dtype=np.float64))
         if not with_gradient:
             return value, None
         Zt /= s
