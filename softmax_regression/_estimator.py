@@ -169,7 +169,11 @@ class SoftmaxClassifier(
         (stratified), stop when its accuracy has not improved by more than
         ``tol`` for ``n_iter_no_change`` epochs, and keep the best
         coefficients. With ``partial_fit`` each call holds out that fraction
-        of its own rows (see ``partial_fit``).
+        of its own rows (see ``partial_fit``). The stop warns (a
+        ConvergenceWarning) when the best validation accuracy is not above
+        that of predicting the majority class of the validation rows, and
+        in ``fit`` also when the model is far from the optimum (optimality
+        above ``100 * tol`` in standardized coordinates).
     validation_fraction : float, default=0.1
         ``"sgd"`` only: fraction held out for early stopping, in ``(0, 1)``.
     n_iter_no_change : int, default=5
@@ -392,9 +396,13 @@ class SoftmaxClassifier(
 
         With ``early_stopping``, each call holds out ``validation_fraction``
         of its rows (stratified when possible) and scores the model on them
-        after its pass; after ``n_iter_no_change`` calls without improvement
-        by more than ``tol``, whatever the schedule, the model returns to the
-        best coefficients seen and later calls leave it unchanged. A new
+        after its pass. Once the stream has trained on every class and its
+        validation rows have shown every class, ``n_iter_no_change`` calls
+        without improvement by more than ``tol``, whatever the schedule, end
+        it: the model returns to the best coefficients seen and later calls
+        leave it unchanged. That stop warns (ConvergenceWarning) when the
+        best score is not above the accuracy of predicting the majority
+        class of the validation rows that gave it. A new
         ``fit`` starts over. ``validation_data=(X_val, y_val)`` scores a
         fixed validation set instead, and the call trains on all its rows.
 

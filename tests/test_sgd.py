@@ -277,7 +277,8 @@ def test_sparse_and_float32_input():
 
 
 # -- features beyond the range of the preconditioner's moments -----------------------
-OVERFLOW = r"^The solver overflowed \(the second moment of feature\(s\) \[0, 1, 2, 3\] .*Standardize"
+OVERFLOW = (r"^The solver overflowed \(the second moment of feature\(s\) \[0, 1, 2, 3\] "
+            r".*Standardize")
 
 
 @pytest.mark.parametrize("dtype, scale", [(np.float64, 1e160), (np.float32, 1e20),

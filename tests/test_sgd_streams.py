@@ -237,6 +237,63 @@ def test_validation_data_takes_sample_weights_third():
     assert model.validation_scores_[-1] == pytest.approx(model.score(X, y), abs=1e-12)
 
 
+# -- early stopping must not hide a useless model -----------------------------------------------
+def test_early_stopping_on_a_class_sorted_stream_waits_for_every_class_or_warns():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    chunks = sorted_chunks(X, y, size=20)
+    last_class_arrives = next(i for i, (_, labels) in enumerate(chunks) if 2 in labels)
+    # Each call's held-out rows are one class: the scores say nothing about
+    # the other classes. The stream used to stop after a few calls at 0.33
+    # accuracy, silently; now it runs until it has trained on every class,
+    # and its stop warns that the best score beat no majority class.
+    model = SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"early stopping ended this stream at a best "
+                      r"validation accuracy of 1, no better than predicting the majority class "
+                      r"\(1\) on the validation rows that scored it"):
+        feed(model, chunks, 5, np.arange(3))
+    assert model.sgd_state_.monitor.stopped
+    assert model.n_iter_[0] > last_class_arrives + model.n_iter_no_change
+    assert model.score(X, y) > 0.85
+
+
+def test_early_stopping_with_validation_data_waits_for_every_class(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    chunks = sorted_chunks(X_train, y_train, size=20)
+    last_class_arrives = next(i for i, (_, labels) in enumerate(chunks) if 9 in labels)
+    model = SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # it beats the majority class
+        feed(model, chunks, 2, np.arange(10), validation_data=(X_test, y_test))
+    # It used to stop after the first class's chunks, at 0.14 accuracy.
+    assert model.sgd_state_.monitor.stopped
+    assert model.n_iter_[0] > last_class_arrives + model.n_iter_no_change
+    assert model.score(X_test, y_test) > 0.5
+
+
+def test_an_early_stop_of_fit_far_from_the_optimum_or_at_the_majority_class_warns():
+    X, y = load_wine(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match=r"early stopping kept a validation accuracy of "
+                      r"0\.333, no better than predicting the majority class \(0\.389\)"):
+        model = SoftmaxClassifier(solver="sgd", early_stopping=True, precondition=False,
+                                  random_state=0).fit(X, y)
+    assert model.score(X, y) < 0.4
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match=r"early stopping: the validation accuracy stopped "
+                      r"improving far from the optimum \(standardized optimality .* > "
+                      r"100 \* tol\)"):
+        SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0).fit(X, y)
+
+
+def test_an_early_stop_of_fit_near_the_optimum_is_convergence(digits_split):
+    X_train, _, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxClassifier(solver="sgd", early_stopping=True, n_iter_no_change=3,
+                                  random_state=0).fit(X_train, y_train)
+    assert model.n_iter_[0] < model.max_iter and model.score(X_train, y_train) > 0.95
+
+
 def test_averaged_stream_resumes_exactly_after_pickling(digits_split):
     import pickle
 
