@@ -2,7 +2,7 @@
 # Install each supported scikit-learn minor release in a fresh venv and run the
 # core subset of the suite against it: check_estimator for every solver, the
 # agreement with LogisticRegression, bad input and edge cases, callbacks (absent
-# before 1.9), the solver and loss tests, failure atomicity.
+# before 1.9), the solver and loss tests, failure atomicity, SoftmaxClassifierCV.
 #
 #   bash tools/check_versions.sh             # 1.7.2 1.8.0 1.9.1
 #   bash tools/check_versions.sh 1.8.0       # one release
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(1.7.2 1.8.0 1.9.1)
 tests=(tests/test_sklearn_checks.py tests/test_agreement.py tests/test_bad_input.py tests/test_edge_cases.py tests/test_callbacks.py
-       tests/test_solvers.py tests/test_loss.py tests/test_atomicity.py)
+       tests/test_solvers.py tests/test_loss.py tests/test_atomicity.py tests/test_cv.py)
 summary=()
 status=0
 for v in "${versions[@]}"; do
