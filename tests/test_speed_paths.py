@@ -43,9 +43,9 @@ def path(request, monkeypatch):
 
     monkeypatch.setattr(LinearSoftmaxLoss, "_block_path", forced)
     if schedule == "one-block":
-        monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 10**9)
+        monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 10**9)
     else:
-        monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 64)
+        monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 64)
         monkeypatch.setattr(_blocks, "pass_threads", lambda: 2 if schedule == "threaded" else 1)
     return request.param
 
@@ -159,7 +159,7 @@ def _unblocked_fit(solver, X, y, w):
     """The fit of the one-block array-API path (nothing forced but that)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LinearSoftmaxLoss, "_block_path", lambda *args: "array-api")
-        patch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 10**9)
+        patch.setattr(_blocks, "block_rows", lambda *shape: 10**9)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             return SoftmaxClassifier(solver=solver, tol=1e-10, max_iter=500, C=0.5).fit(
@@ -180,7 +180,7 @@ def test_threads_follow_numpys_blas_limit():
 
 
 def test_an_overflow_in_a_worker_thread_is_the_solvers_error(monkeypatch):
-    monkeypatch.setattr(_blocks, "block_rows", lambda n_logits, itemsize: 64)
+    monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 64)
     monkeypatch.setattr(_blocks, "pass_threads", lambda: 2)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 3)) * 1e300
