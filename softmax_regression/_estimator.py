@@ -394,6 +394,11 @@ class SoftmaxClassifier(
         so after ``k`` passes it is ``fit``'s objective with ``k * C``; divide
         ``C`` by the number of passes to keep ``fit``'s penalty.
 
+        A stream that, after enough data (10 calls, as many rows as the model
+        has coefficients, every class), still predicts like its class priors
+        warns once with a ConvergenceWarning: a few outlier rows in the
+        preconditioner's running variance can freeze its weights.
+
         With ``early_stopping``, each call holds out ``validation_fraction``
         of its rows (stratified when possible) and scores the model on them
         after its pass. Once the stream has trained on every class and its

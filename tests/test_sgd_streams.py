@@ -237,6 +237,33 @@ def test_validation_data_takes_sample_weights_third():
     assert model.validation_scores_[-1] == pytest.approx(model.score(X, y), abs=1e-12)
 
 
+# -- a stream that learns nothing says so -------------------------------------------------------
+@pytest.mark.parametrize("outlier", [None, 1e6])
+def test_a_stream_stalled_at_the_class_priors_warns(outlier):
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    chunks = [(X[i:i + 100].copy(), y[i:i + 100]) for i in range(0, len(y), 100)]
+    if outlier is not None:
+        # One row of 1e6 keeps the running variance near 2e8 for good: every
+        # step is ~1e-8 of a standardized one and the weights stay at zero.
+        chunks[0][0][0, :] = outlier
+    model = SoftmaxClassifier(solver="sgd", random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        feed(model, chunks, 3, np.arange(10))
+    priors = [w for w in caught if w.category is ConvergenceWarning
+              and "no lower than that of predicting the class priors" in str(w.message)]
+    majority = np.bincount(y).max() / len(y)
+    if outlier is None:
+        assert not priors and model.score(X, y) > 0.95
+    else:
+        # It used to end at 0.101 accuracy (majority class 0.102) silently.
+        assert model.score(X, y) <= majority + 0.01
+        assert priors and "outlier rows" in str(priors[0].message)
+        # Once on entering that state, not on every one of the 54 calls.
+        assert len(priors) < 5
+
+
 # -- early stopping must not hide a useless model -----------------------------------------------
 def test_early_stopping_on_a_class_sorted_stream_waits_for_every_class_or_warns():
     X, y = load_wine(return_X_y=True)

@@ -21,7 +21,14 @@ from .._namespace import namespace
 from ._overflow import overflow_error, overflow_is_an_error
 from ._result import SolverResult
 from .sgd_average import average_init, average_update
-from .sgd_monitor import MIN_ETA, Monitor, epoch_rule, stream_rule, update_monitor
+from .sgd_monitor import (
+    MIN_ETA,
+    STREAM_AVERAGING,
+    Monitor,
+    epoch_rule,
+    stream_rule,
+    update_monitor,
+)
 from .sgd_optimizer import SGDConfig, current_learning_rate, sgd_init, sgd_update
 from .sgd_rows import epoch_order, split_validation, take_rows, weighted_accuracy
 from .sgd_scaling import batch_moments, scaling_from, standardized_optimality
@@ -34,6 +41,11 @@ AVERAGE_DECAY = 3.0
 # _stop_is_convergence). Default fits on standardized digits stop at 1.3e-4
 # to 4e-4 (tol=1e-4); raw wine without the preconditioner stopped at ~377.
 NEAR_OPTIMUM = 100.0
+# partial_fit warns that a stream predicts like its class priors when its
+# running objective is not below theirs and within this fraction of it
+# (_no_better_than_the_priors): a stream stalled by one outlier row stayed
+# within 0.3% of the priors (digits), data without signal within 2%.
+PRIOR_BAND = 0.05
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,17 @@ class StreamState:
     best_baseline : float or None
         Early stopping: the accuracy of predicting the majority class on the
         validation rows that gave the best score.
+    prior_gap : tuple of 3 floats or None
+        ``partial_fit``: running averages (weight ``STREAM_AVERAGING`` per
+        call) of each call's objective ``f``, of the cross-entropy ``q`` on
+        the call's rows of the model that predicts the stream's class
+        priors, and of ``|f - q|``.
+    calls : int
+        ``partial_fit`` calls that trained since the stream (or the last
+        ``fit``) began.
+    like_the_priors : bool
+        Whether the last call found the stream predicting like its class
+        priors (it warns when this turns true).
     """
 
     optimizer: object
@@ -83,6 +106,9 @@ class StreamState:
     class_totals: object = None
     validation_classes: object = None
     best_baseline: float | None = None
+    prior_gap: tuple | None = None
+    calls: int = 0
+    like_the_priors: bool = False
 
     @property
     def learning_rate(self):
@@ -266,6 +292,55 @@ def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, p
                    monitor=Monitor(stopped=previous.monitor.stopped))
 
 
+def _prior_gap(previous, objective, shares, class_totals):
+    """The running averages of :attr:`StreamState.prior_gap` after one more call.
+
+    ``shares`` are the call's class weights (summing to one), ``class_totals``
+    the stream's, this call included: the model with ``W = 0`` and the log
+    priors as intercepts has the cross-entropy ``-sum_k shares_k log p_k`` on
+    the call's rows (and no penalty). A call whose objective overflowed (the
+    stream rule returns from it) leaves the averages as they were.
+    """
+    if not math.isfinite(objective):
+        return previous
+    priors = class_totals / class_totals.sum()
+    present = shares > 0
+    prior = -float(np.sum(shares[present] * np.log(priors[present])))
+    now = (objective, prior, abs(objective - prior))
+    if previous is None:
+        return now
+    return tuple(old + STREAM_AVERAGING * (new - old) for old, new in zip(previous, now))
+
+
+def _no_better_than_the_priors(state, problem):
+    """Whether a stream that has seen enough data predicts like its class priors.
+
+    The failure this catches is a model whose weights cannot move (one
+    outlier row in the preconditioner's running variance makes every step
+    ~1e-8 of a standardized one) while its intercepts still learn the
+    priors: its objective then follows the priors' cross-entropy on every
+    call, a little above it. So the rule is: the running average of the
+    calls' objectives is not below the priors' (``f >= q``) and stays within
+    ``PRIOR_BAND`` of it call by call (the running ``|f - q| <= PRIOR_BAND *
+    q``). A stream that learns is well below the priors (standardized
+    digits in chunks, the 60,000-row stream: ``f - q`` below -0.5); a stream
+    sorted by class can be far above them while it drifts from class to
+    class (10 to 30 times ``q`` in its first passes on digits), which is no
+    stall and no reason to warn. Enough data: ``1 / STREAM_AVERAGING`` calls
+    (the averages span their window), as many rows as the model has
+    coefficients, ``n_classes * (n_features + 1)``, and every class trained
+    on.
+    """
+    loss = problem.loss
+    enough = (state.calls >= round(1 / STREAM_AVERAGING)
+              and state.n_samples_seen >= loss.n_classes * (problem.n_features + 1)
+              and state.class_totals is not None and bool(np.all(state.class_totals > 0)))
+    if not enough or state.prior_gap is None:
+        return False
+    objective, prior, distance = state.prior_gap
+    return objective >= prior and distance <= PRIOR_BAND * prior
+
+
 def _start(state, coef):
     """The optimizer's coefficients: its own iterate when the model shows an average."""
     iterate = state.iterate
@@ -325,7 +400,8 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     state = replace(state, monitor=Monitor(), random_state=copy.deepcopy(state.random_state),
                     moments=None, average=None, config=config,
                     class_totals=problem.class_totals() * weight_seen,
-                    validation_classes=None, best_baseline=None)
+                    validation_classes=None, best_baseline=None, prior_gap=None, calls=0,
+                    like_the_priors=False)
     if sp.issparse(problem.X) and problem.X.format != "csr":
         problem = replace(problem, X=problem.X.tocsr())  # rows are sliced
     train, valid = problem, None
@@ -464,7 +540,9 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     the calls' objectives. With ``average`` the model is the polynomial-decay
     average of all iterates of the stream (:mod:`.sgd_average`) and the
     optimizer continues from its own last iterate. Once the base rate has
-    fallen below 1e-6 each call warns with a ConvergenceWarning.
+    fallen below 1e-6 each call warns with a ConvergenceWarning, and so
+    does the call that finds the stream predicting like its class priors
+    (:func:`_no_better_than_the_priors`).
 
     With early stopping the call scores the model on ``validation`` (a
     problem built from ``partial_fit``'s ``validation_data``), or else holds
@@ -506,7 +584,8 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     # weight; held-out rows are not trained on, so they count as seen too.
     call_weight = weight_seen - state.weight_seen
     state, scaling = _scaling(state, train, start, call_weight, precondition)
-    class_totals = train.class_totals() * call_weight
+    shares = train.class_totals()
+    class_totals = shares * call_weight
     if state.class_totals is not None and state.class_totals.shape == class_totals.shape:
         class_totals = class_totals + state.class_totals
     state = replace(state, average=(state.average or average_init(start)) if average else None)
@@ -521,13 +600,14 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         iterate = returned
         averaged = average_init(iterate) if average else None
     coef = averaged.coef if average else iterate
+    prior_gap = _prior_gap(state.prior_gap, objective, shares, class_totals)
     score, stop = None, False
     validation_classes, best_baseline = state.validation_classes, state.best_baseline
     if valid is not None:
         score = weighted_accuracy(valid, coef)
-        shares = valid.class_totals()
-        validation_classes = (shares > 0) if validation_classes is None else (
-            validation_classes | (shares > 0))
+        valid_shares = valid.class_totals()
+        validation_classes = (valid_shares > 0) if validation_classes is None else (
+            validation_classes | (valid_shares > 0))
         # Early stopping watches the stream only once it has trained on every
         # class and its validation rows have shown every class: before, the
         # model cannot predict the classes still to come, so a stream sorted
@@ -539,14 +619,14 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
             monitor, stop = update_monitor(monitor, score, coef, tol, n_iter_no_change,
                                            higher_is_better=True)
             if previous_best is None or score > previous_best:
-                best_baseline = float(shares.max() / shares.sum())
+                best_baseline = float(valid_shares.max() / valid_shares.sum())
     if stop:
         coef = monitor.best_coef
         monitor = replace(monitor, stopped=True)
     state = replace(state, optimizer=optimizer, monitor=monitor,
                     iterate=iterate if average else None, average=averaged,
                     class_totals=class_totals, validation_classes=validation_classes,
-                    best_baseline=best_baseline)
+                    best_baseline=best_baseline, prior_gap=prior_gap, calls=state.calls + 1)
     check_finite_logits(train, coef)
     if callback is not None:
         callback(coef)
@@ -575,6 +655,23 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         )
     state = replace(state, n_samples_seen=state.n_samples_seen + train.X.shape[0],
                     weight_seen=weight_seen)
+    like_the_priors = _no_better_than_the_priors(state, problem)
+    # Once on entering that state (again after leaving it), not on every call.
+    warn_priors = like_the_priors and not state.like_the_priors
+    state = replace(state, like_the_priors=like_the_priors)
+    if warn_priors:
+        warnings.warn(
+            f"SoftmaxClassifier(solver='sgd').partial_fit: after {state.calls} calls and "
+            f"{state.n_samples_seen} rows the stream's objective is no lower than that of "
+            f"predicting the class priors ({state.prior_gap[0]:.4g} against "
+            f"{state.prior_gap[1]:.4g}, running averages): the model has learned nothing "
+            "from the features. Its steps may be stalled by a few "
+            "outlier rows, whose spread the preconditioner's running moments keep "
+            "(sgd_state_.moments.variance), or the features may carry no signal. Standardize "
+            "the features and remove outliers, or set precondition=False, and start a new "
+            "stream.",
+            ConvergenceWarning,
+        )
     return SolverResult(coef=coef, n_iter=1, converged=stop, objective_history=[objective],
                         n_evaluations=-(-train.X.shape[0] // batch_size), state=state,
                         validation_scores=[] if score is None else [score],
