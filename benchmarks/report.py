@@ -208,9 +208,14 @@ def _header(env):
             f"{i['num_threads']} thread(s), {os.path.basename(i['filepath'])})"
             for i in env["threadpool_info"]]
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
+    partial = [] if env.get("complete", True) else [
+        "**Partial run**: these files were saved after the last problem that finished; the "
+        "run did not reach its end (problems, the scaling study or the thread study missing "
+        "below were not measured).", ""]
     return [
         "# Benchmark results" + (" (quick mode)" if env["quick"] else ""),
         "",
+        *partial,
         f"- Machine: {env['platform']}; {env['cpu']}; os.cpu_count() = {env['cpu_count']}, "
         f"usable {env['usable_cpus']}",
         f"- Python {env['python']}; {versions}; softmax_regression from git "

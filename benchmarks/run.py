@@ -331,6 +331,7 @@ def main(argv=None):
     rows, traces, scaling_rows, thread_rows = [], [], [], []
     with threadpool_limits(limits=args.threads):
         env = report.environment(args)
+        env["complete"] = False  # until the last save: a stopped run says it is partial
 
         def save():
             env["wall_time_s"] = round(time.perf_counter() - started, 1)
@@ -341,6 +342,7 @@ def main(argv=None):
             run_scaling(args, scaling_rows, save)
     if args.threads_study == "on":
         run_thread_study(args, thread_rows, save)
+    env["complete"] = True
     save()
     if not args.no_plots:
         import plots
