@@ -114,7 +114,7 @@ class Scaling:
     inverse_variance: object
 
 
-def check_finite_moments(moments, dtype):
+def check_finite_moments(moments, like):
     """Raise the overflow error unless ``variance + mean^2`` fits in ``dtype``.
 
     Features of ~1e155 (float64) or ~1e20 (float32) have a variance beyond
@@ -125,10 +125,10 @@ def check_finite_moments(moments, dtype):
     (and the estimator is left as it was). A huge mean with no spread is
     refused as well: the centering ``G_W - g_b mu`` of such a feature loses
     every digit, and without an intercept ``variance + mean^2`` is the
-    scale itself. ``dtype`` is the coefficients' (the moments of float32
-    features are taken in float32).
+    scale itself. The range is that of ``like``'s dtype (the coefficients'; the
+    moments of float32 features are taken in float32), in its own namespace.
     """
-    largest = float(np.finfo(dtype).max)
+    largest = float(namespace(like).finfo(like.dtype).max)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the answer sought
         second = np.abs(moments.variance) + moments.mean**2
         overflowed = ~(np.isfinite(second) & (second <= largest))
@@ -137,7 +137,7 @@ def check_finite_moments(moments, dtype):
         shown = features[:10].tolist() + (["..."] if len(features) > 10 else [])
         raise overflow_error(
             f"the second moment of feature(s) {shown} over the rows seen is beyond the "
-            f"{np.dtype(dtype).name} range, so SGD's steps in standardized coordinates are "
+            f"{like.dtype} range, so SGD's steps in standardized coordinates are "
             "undefined"
         )
 
@@ -153,7 +153,7 @@ def scaling_from(moments, center, like, l2_strength=0.0):
     curvature ``l2 / var``, which could exceed what a step of a size that
     suits the data can take (raw breast_cancer diverged without it).
     """
-    check_finite_moments(moments, like.dtype)
+    check_finite_moments(moments, like)
     mean = moments.mean
     variance = moments.variance
     if not center:
