@@ -26,16 +26,13 @@ import numpy as np
 from ._dask_problem import tree_reduce
 from ._problem import SoftmaxProblem
 from ._solvers._result import SolverResult
-from ._solvers.sgd import (
-    Monitor,
-    _finite_objective,
-    _optimality_and_gradient,
-    _start,
-    _stop_is_convergence,
+from ._solvers.sgd import Monitor, run_epoch, sgd_init_state, start_iterate
+from ._solvers.sgd_verdict import (
     check_finite_logits,
+    finite_objective,
     optimality,
-    run_epoch,
-    sgd_init_state,
+    optimality_and_gradient,
+    stop_is_convergence,
 )
 from ._solvers.sgd_average import average_init
 from ._solvers.sgd_monitor import epoch_rule
@@ -129,7 +126,7 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
                     moments=None, average=None, config=config)
     # Empty chunks (possible after filtering a DataFrame) have no minibatch.
     blocks = [(*block, n) for block, n in zip(problem.blocks, problem.X.chunks[0]) if n > 0]
-    iterate = np.asarray(_start(state, np.asarray(coef0)))
+    iterate = np.asarray(start_iterate(state, np.asarray(coef0)))
     moments, scaling = _chunked_scaling(problem, blocks, iterate, weight_seen, precondition)
     state = replace(state, moments=moments)
     coef = iterate
@@ -141,7 +138,7 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
         iterate, state, objective = _run_chunked_epoch(problem, blocks, iterate, state, config,
                                                        batch_size, shuffle, scaling)
         history.append(objective)
-        objective = _finite_objective(objective, iterate, state, f"epoch {epoch}")
+        objective = finite_objective(objective, iterate, state, f"epoch {epoch}")
         coef = state.average.coef if average else iterate
         optimizer, monitor, stopped, rolled_back, floor = epoch_rule(
             state.optimizer, state.monitor, coef, objective, None, learning_rate, tol,
@@ -161,8 +158,8 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
     state = replace(state, n_samples_seen=state.n_samples_seen + epoch * problem.X.shape[0],
                     weight_seen=weight_seen, iterate=iterate if average else None,
                     average=None)
-    final_optimality, G = _optimality_and_gradient(problem, coef)
-    converged, message = _stop_is_convergence(problem, coef, G, scaling, tol, final_optimality,
+    final_optimality, G = optimality_and_gradient(problem, coef)
+    converged, message = stop_is_convergence(problem, coef, G, scaling, tol, final_optimality,
                                               stopped, floor, early_stopping=False)
     n_batches = sum(-(-n // batch_size) for *_, n in blocks)
     return SolverResult(

@@ -2,13 +2,13 @@
 
 The pieces each live in their own module: the update (:mod:`.sgd_optimizer`),
 the preconditioner that takes the steps in standardized coordinates
-(:mod:`.sgd_scaling`), iterate averaging (:mod:`.sgd_average`), and what
-happens after an epoch or a call (:mod:`.sgd_monitor`).
+(:mod:`.sgd_scaling`), iterate averaging (:mod:`.sgd_average`), what
+happens after an epoch or a call (:mod:`.sgd_monitor`), and whether a stop is
+convergence (:mod:`.sgd_verdict`).
 """
 
 import copy
 import functools
-import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -17,13 +17,10 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._namespace import namespace
-from ._overflow import overflow_error, overflow_is_an_error
 from ._result import SolverResult
 from .sgd_average import average_init, average_update
 from .sgd_monitor import (
     MIN_ETA,
-    STREAM_AVERAGING,
     Monitor,
     epoch_rule,
     stream_rule,
@@ -31,21 +28,21 @@ from .sgd_monitor import (
 )
 from .sgd_optimizer import SGDConfig, current_learning_rate, sgd_init, sgd_update
 from .sgd_rows import epoch_order, split_validation, take_rows, weighted_accuracy
-from .sgd_scaling import batch_moments, scaling_from, standardized_optimality
+from .sgd_scaling import batch_moments, scaling_from
+from .sgd_verdict import (
+    check_finite_logits,
+    finite_objective,
+    majority_accuracy,
+    no_better_than_the_priors,
+    optimality,
+    optimality_and_gradient,
+    updated_prior_gap,
+    stop_is_convergence,
+)
 
 # partial_fit's average weighs the t-th iterate by about t^AVERAGE_DECAY
 # (sgd_average.py); measured in benchmarks/sgd_streams.py.
 AVERAGE_DECAY = 3.0
-# A stop by the stopping rule counts as convergence only when the optimality
-# measure in standardized coordinates is at most this multiple of tol (see
-# _stop_is_convergence). Default fits on standardized digits stop at 1.3e-4
-# to 4e-4 (tol=1e-4); raw wine without the preconditioner stopped at ~377.
-NEAR_OPTIMUM = 100.0
-# partial_fit warns that a stream predicts like its class priors when its
-# running objective is not below theirs and within this fraction of it
-# (_no_better_than_the_priors): a stream stalled by one outlier row stayed
-# within 0.3% of the priors (digits), data without signal within 2%.
-PRIOR_BAND = 0.05
 
 
 @dataclass(frozen=True)
@@ -173,69 +170,6 @@ def _scaling(state, problem, like, call_weight, precondition):
                                problem.penalty.l2_strength)
 
 
-def optimality(problem, coef):
-    """The problem's optimality measure at ``coef`` (one full pass over the data).
-
-    SGD stops by its own rule, but reports the same measure as every other
-    solver: the largest distance of the full gradient to the subdifferential.
-    """
-    with overflow_is_an_error():
-        _, G = problem.smooth_value_gradient(coef)
-    return problem.optimality(coef, G)
-
-
-def check_finite_logits(problem, coef):
-    """Raise the overflow error if ``coef`` gives infinite logits on ``problem.X``.
-
-    Steps on features of ~1e150 can leave finite coefficients whose logits
-    overflow, so every prediction would be NaN. A bound on the logits rules
-    that out without a pass over the data in every ordinary case; only near
-    the edge of the range are the logits computed.
-    """
-    xp, _ = problem.namespace_and_device
-    X = problem.X
-    d = problem.n_features
-    W = xp.abs(coef[:, :d])
-    intercept = float(xp.max(xp.abs(coef[:, d:]))) if coef.shape[1] > d else 0.0
-    # max and min of the stored values, never max(abs(X)): no temporary the
-    # size of X, and scipy's X.max() would sum duplicate entries in place.
-    if sp.issparse(X):
-        if not X.nnz:
-            return
-        largest = max(abs(float(X.data.max())), abs(float(X.data.min())))
-        # |z_ik| <= max|stored value| * stored values per row * max_j |W_kj| + |b_k|
-        per_row = int(np.diff(X.tocsr().indptr).max())  # SGD's X is CSR: no copy
-        bound = largest * per_row * float(xp.max(W)) + intercept if d else intercept
-    else:
-        if not X.shape[0] or not d:
-            return
-        largest = max(abs(float(xp.max(X))), abs(float(xp.min(X))))
-        # |z_ik| <= max|x| * ||W_k||_1 + |b_k|
-        bound = largest * float(xp.max(xp.sum(W, axis=1))) + intercept
-    if bound < 0.01 * float(xp.finfo(problem.dtype).max):
-        return
-    with overflow_is_an_error():
-        finite = bool(xp.all(xp.isfinite(problem.loss.logits(coef, X))))
-    if not finite:
-        raise overflow_error("SGD reached coefficients whose logits are infinite")
-
-
-def _finite_objective(objective, coef, state, where):
-    """The epoch's objective, or inf if it overflowed (the rule then rolls back).
-
-    Without a finite point to return to (the very first epoch), overflow is
-    an error.
-    """
-    xp = namespace(coef)
-    if np.isfinite(objective) and bool(xp.all(xp.isfinite(coef))):
-        return objective
-    if state.monitor.lowest_coef is None:
-        raise overflow_error(
-            f"SGD diverged in {where} with objective {objective}; a lower eta0 may also help"
-        )
-    return np.inf
-
-
 def _overflow_checked_at_the_end(solver):
     """Run ``solver`` with numpy's overflow warnings off.
 
@@ -292,57 +226,7 @@ def sgd_init_state(coef, *, previous=None, learning_rate="adaptive", eta0=0.1, p
                    monitor=Monitor(stopped=previous.monitor.stopped))
 
 
-def _prior_gap(previous, objective, shares, class_totals):
-    """The running averages of :attr:`StreamState.prior_gap` after one more call.
-
-    ``shares`` are the call's class weights (summing to one), ``class_totals``
-    the stream's, this call included: the model with ``W = 0`` and the log
-    priors as intercepts has the cross-entropy ``-sum_k shares_k log p_k`` on
-    the call's rows (and no penalty). A call whose objective overflowed (the
-    stream rule returns from it) leaves the averages as they were.
-    """
-    if not math.isfinite(objective):
-        return previous
-    priors = class_totals / class_totals.sum()
-    present = shares > 0
-    prior = -float(np.sum(shares[present] * np.log(priors[present])))
-    now = (objective, prior, abs(objective - prior))
-    if previous is None:
-        return now
-    return tuple(old + STREAM_AVERAGING * (new - old) for old, new in zip(previous, now))
-
-
-def _no_better_than_the_priors(state, problem):
-    """Whether a stream that has seen enough data predicts like its class priors.
-
-    The failure this catches is a model whose weights cannot move (one
-    outlier row in the preconditioner's running variance makes every step
-    ~1e-8 of a standardized one) while its intercepts still learn the
-    priors: its objective then follows the priors' cross-entropy on every
-    call, a little above it. So the rule is: the running average of the
-    calls' objectives is not below the priors' (``f >= q``) and stays within
-    ``PRIOR_BAND`` of it call by call (the running ``|f - q| <= PRIOR_BAND *
-    q``). A stream that learns is well below the priors (standardized
-    digits in chunks, the 60,000-row stream: ``f - q`` below -0.5); a stream
-    sorted by class can be far above them while it drifts from class to
-    class (``f - q`` up to 10 and 31 in its first passes on digits in chunks
-    of 50 and 20, with ``q`` about 2.3), which is no stall and no reason to
-    warn. Enough data: ``1 / STREAM_AVERAGING`` calls
-    (the averages span their window), as many rows as the model has
-    coefficients, ``n_classes * (n_features + 1)``, and every class trained
-    on.
-    """
-    loss = problem.loss
-    enough = (state.calls >= round(1 / STREAM_AVERAGING)
-              and state.n_samples_seen >= loss.n_classes * (problem.n_features + 1)
-              and state.class_totals is not None and bool(np.all(state.class_totals > 0)))
-    if not enough or state.prior_gap is None:
-        return False
-    objective, prior, distance = state.prior_gap
-    return objective >= prior and distance <= PRIOR_BAND * prior
-
-
-def _start(state, coef):
+def start_iterate(state, coef):
     """The optimizer's coefficients: its own iterate when the model shows an average."""
     iterate = state.iterate
     if iterate is not None and tuple(iterate.shape) == tuple(coef.shape):
@@ -363,7 +247,7 @@ def solve_sgd(problem, coef0, *, tol, max_iter, verbose=0, batch_size=256,
     improve by more than ``tol``; the ``"adaptive"`` schedule first divides the
     learning rate (see :func:`~.sgd_monitor.epoch_rule`) and only stops once
     it falls below 1e-6. A stop counts as convergence only near the optimum
-    (:func:`_stop_is_convergence`).
+    (:func:`~.sgd_verdict.stop_is_convergence`).
 
     Parameters
     ----------
@@ -408,7 +292,7 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     train, valid = problem, None
     if early_stopping:
         train, valid = split_validation(problem, validation_fraction, state.random_state)
-    iterate = _start(state, coef0)
+    iterate = start_iterate(state, coef0)
     state, scaling = _scaling(state, train, iterate, weight_seen, precondition)
     coef = iterate
     history, scores = [], []
@@ -421,7 +305,7 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
         iterate, state, objective = run_epoch(train, iterate, state, config, batch_size,
                                               shuffle, scaling)
         history.append(objective)
-        objective = _finite_objective(objective, iterate, state, f"epoch {epoch}")
+        objective = finite_objective(objective, iterate, state, f"epoch {epoch}")
         coef = state.average.coef if average else iterate
         score = None if valid is None else weighted_accuracy(valid, coef)
         optimizer, monitor, stopped, rolled_back, floor = epoch_rule(
@@ -447,8 +331,8 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     n_seen = epoch * train.X.shape[0]
     state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen,
                     iterate=iterate if average else None, average=None)
-    final_optimality, G = _optimality_and_gradient(train, coef)
-    converged, message = _stop_is_convergence(
+    final_optimality, G = optimality_and_gradient(train, coef)
+    converged, message = stop_is_convergence(
         train, coef, G, scaling, tol, final_optimality, stopped, floor, early_stopping,
         best_score=state.monitor.best if early_stopping else None,
         baseline=None if valid is None else majority_accuracy(valid))
@@ -461,71 +345,6 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
         message=message, state=state, validation_scores=scores,
         stopped_by_callback=stopped_by_callback,
     )
-
-
-def _optimality_and_gradient(problem, coef):
-    with overflow_is_an_error():
-        _, G = problem.smooth_value_gradient(coef)
-    return problem.optimality(coef, G), G
-
-
-def majority_accuracy(problem):
-    """The accuracy on ``problem`` of always predicting its heaviest class.
-
-    What a model that learned nothing but the class priors scores: early
-    stopping's best score must beat it (weights sum to one in a problem).
-    """
-    totals = problem.class_totals()
-    return float(totals.max() / totals.sum()) if totals.sum() > 0 else 1.0
-
-
-def _stop_is_convergence(problem, coef, G, scaling, tol, final_optimality, stopped, floor,
-                         early_stopping, best_score=None, baseline=None):
-    """(converged, message) for the end of a fit.
-
-    Meeting ``tol`` with the optimality measure is convergence, however the
-    fit stopped. Early stopping's stop is the user's criterion, but it must
-    not hide a useless model: it is a stop, not convergence, when the best
-    validation accuracy ``best_score`` is not above ``baseline`` (predicting
-    the majority class of the validation rows), or when the model is far
-    from the optimum (below). Otherwise a stop of the stopping rule, a stall
-    or the learning rate falling below its floor, is convergence only if the
-    optimality measure in standardized coordinates (which does not depend on
-    the features' units) is within ``NEAR_OPTIMUM * tol``. The rate reaches its floor by
-    halvings after stalls as well as after divergence: at a small ``C`` (or
-    on data without signal) the epoch objectives stall in their own noise
-    near the optimum until the rate is below 1e-6 (standardized iris at
-    C=1e-5..0.1: coefficients within 0.1-2% of newton-cg's), and a warning
-    there would fire on good models. Far from the optimum it is a stop.
-    """
-    if final_optimality <= tol:
-        return True, "optimality within tol"
-    if not stopped:
-        return False, "max_iter reached"
-    standardized = standardized_optimality(problem, coef, G, scaling)
-    advice = ("; SGD's steps suit standardized features: standardize them (StandardScaler), "
-              "or lower eta0")
-    far = standardized > NEAR_OPTIMUM * tol
-    if early_stopping:
-        if best_score is not None and baseline is not None and best_score <= baseline:
-            return False, (f"early stopping kept a validation accuracy of {best_score:.3g}, no "
-                           f"better than predicting the majority class ({baseline:.3g}) on the "
-                           f"validation data{advice}")
-        if far:
-            return False, (f"early stopping: the validation accuracy stopped improving far "
-                           f"from the optimum (standardized optimality {standardized:.3g} > "
-                           f"{NEAR_OPTIMUM:g} * tol){advice}")
-        return True, "validation accuracy stopped improving"
-    if floor and far:
-        return False, (f"the learning rate fell below {MIN_ETA:g} after repeated stalls or "
-                       f"divergence, far from the optimum{advice}")
-    if floor:
-        return True, (f"the learning rate fell below {MIN_ETA:g} within {NEAR_OPTIMUM:g} * tol "
-                      "of the optimum")
-    if far:
-        return False, (f"no improvement, but far from the optimum (standardized optimality "
-                       f"{standardized:.3g}){advice}")
-    return True, "no improvement"
 
 
 @_overflow_checked_at_the_end
@@ -543,7 +362,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     optimizer continues from its own last iterate. Once the base rate has
     fallen below 1e-6 each call warns with a ConvergenceWarning, and so
     does the call that finds the stream predicting like its class priors
-    (:func:`_no_better_than_the_priors`).
+    (:func:`~.sgd_verdict.no_better_than_the_priors`).
 
     With early stopping the call scores the model on ``validation`` (a
     problem built from ``partial_fit``'s ``validation_data``), or else holds
@@ -580,7 +399,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     train, valid = problem, validation
     if early_stopping and valid is None:
         train, valid = split_validation(problem, validation_fraction, state.random_state)
-    start = _start(state, coef)
+    start = start_iterate(state, coef)
     # The call's rows carry weight_seen - state.weight_seen of the stream's
     # weight; held-out rows are not trained on, so they count as seen too.
     call_weight = weight_seen - state.weight_seen
@@ -594,7 +413,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     iterate, state, objective = run_epoch(train, start, state, config, batch_size, shuffle,
                                           scaling)
     averaged = state.average
-    objective = _finite_objective(objective, iterate, state, "partial_fit")
+    objective = finite_objective(objective, iterate, state, "partial_fit")
     n_classes = problem.loss.n_classes
     optimizer, monitor, returned = stream_rule(
         state.optimizer, state.monitor, iterate, start, objective, n_classes)
@@ -602,7 +421,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         iterate = returned
         averaged = average_init(iterate) if average else None
     coef = averaged.coef if average else iterate
-    prior_gap = _prior_gap(state.prior_gap, objective, shares, class_totals)
+    prior_gap = updated_prior_gap(state.prior_gap, objective, shares, class_totals)
     score, stop = None, False
     validation_classes, best_baseline = state.validation_classes, state.best_baseline
     if valid is not None:
@@ -657,7 +476,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         )
     state = replace(state, n_samples_seen=state.n_samples_seen + train.X.shape[0],
                     weight_seen=weight_seen)
-    like_the_priors = _no_better_than_the_priors(state, problem)
+    like_the_priors = no_better_than_the_priors(state, problem)
     # Once on entering that state (again after leaving it), not on every call.
     warn_priors = like_the_priors and not state.like_the_priors
     state = replace(state, like_the_priors=like_the_priors)
