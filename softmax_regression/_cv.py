@@ -25,14 +25,13 @@ from ._compat import (
     _check_sample_weight,
     _fit_context,
     check_same_namespace,
-    get_namespace,
     get_namespace_and_device,
     move_to,
 )
 from ._cv_choice import best_summed_point, check_grid, fold_average, nan_warning
 from ._cv_path import fit_fold_path, from_logits, scorer_with_labels, solve_point
 from ._estimator import DOCUMENTATION_URL, SoftmaxClassifier
-from ._loss import log_softmax, softmax
+from ._loss import all_class_scores, log_softmax, softmax
 from ._penalties import penalty_from_params
 from ._prepare import prepare
 from ._solvers import SOLVERS
@@ -404,12 +403,7 @@ class SoftmaxClassifierCV(
         return super().decision_function(X)
 
     def _all_class_logits(self, X):
-        scores = super().decision_function(X)
-        if scores.ndim == 1:
-            # Binary model: the first class is the reference with logit 0.
-            xp, _ = get_namespace(scores)
-            scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
-        return scores
+        return all_class_scores(super().decision_function(X))
 
     def predict(self, X):
         """Predict the most probable class of each sample.

@@ -23,7 +23,7 @@ from ._compat import (
     get_namespace,
     get_namespace_and_device,
 )
-from ._loss import log_softmax, softmax
+from ._loss import all_class_scores, log_softmax, softmax
 from ._prepare import can_continue, prepare, previous_coef
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
@@ -523,12 +523,7 @@ default=None
         return scores
 
     def _all_class_logits(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            # Binary model: the first class is the reference with logit 0.
-            xp, _ = get_namespace(scores)
-            scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
-        return scores
+        return all_class_scores(self.decision_function(X))
 
     def predict_proba(self, X):
         """Compute class probabilities: the softmax of the logits.

@@ -84,6 +84,18 @@ def log_softmax(z, axis=-1):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def all_class_scores(scores):
+    """Decision scores with one column per class.
+
+    A binary model's ``decision_function`` is 1-D (the logit of the second
+    class); the first class is the reference with logit 0.
+    """
+    if scores.ndim != 1:
+        return scores
+    xp = namespace(scores)
+    return xp.stack([xp.zeros_like(scores), scores], axis=1)
+
+
 def _exp_in_place(Z, xp):
     """``exp(Z)``, written into Z's own buffer where the namespace allows it."""
     if isinstance(Z, np.ndarray):
