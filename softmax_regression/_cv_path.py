@@ -263,6 +263,9 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     not_converged = []
     # The last solution of each l1_ratio (previous C) and of this C (previous l1_ratio).
     along_C = {}
+    # L-BFGS's curvature pairs of the previous C, per l1_ratio: the data term's
+    # curvature is the same at every C.
+    curvature = {}
     start = fold.initial_coef()
     if callbacks is not None:
         callbacks.begin()
@@ -274,15 +277,22 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             )
             history = along_C.get(j, [])
             previous = history[-1][1] if history else None
-            candidates = [along_l1, previous] + extrapolations(history, float(Cs[i]))
-            coef0 = _closer_start(point, candidates, default=start)
+            along_C_starts = [previous] + extrapolations(history, float(Cs[i]))
+            if spec.carries_curvature and point.penalty.is_smooth:
+                # L-BFGS brings the curvature along, so the extrapolation of
+                # highest degree is taken without a pass to check it: a
+                # start that overshoots a bend costs it little.
+                along_C_starts = along_C_starts[-1:]
+            coef0 = _closer_start(point, [along_l1] + along_C_starts, default=start)
             iterations = None if callbacks is None else callbacks.point(point, coef0)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
-                                 verbose=verbose, weight_seen=fold_total, callback=iterations)
+                                 verbose=verbose, weight_seen=fold_total, callback=iterations,
+                                 curvature=curvature.get(j))
             if iterations is not None:
                 iterations.finish(result.coef)
             along_C[j] = history[-MAX_DEGREE:] + [(float(Cs[i]), result.coef)]
             along_l1 = result.coef
+            curvature[j] = result.curvature
             n_iter[j, i] = result.n_iter
             # A stop a callback asked for is the user's choice, not a failure.
             if not result.converged and not result.stopped_by_callback:
@@ -300,8 +310,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
 
 
 # Extrapolation in log C of degree 1 and 2: far enough along a smooth path to
-# beat the previous solution as a start; the objective check discards it
-# wherever the path bends.
+# beat the previous solution as a start.
 MAX_DEGREE = 2
 
 
@@ -344,12 +353,15 @@ def _closer_start(point, candidates, default):
 
 
 def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight_seen,
-                callback=None):
+                callback=None, curvature=None):
     """Run the solver of ``spec`` from ``coef0``; a stateful one starts a fresh state.
 
-    ``callback(coef) -> bool`` hears of every iteration (see :mod:`._callbacks`).
+    ``callback(coef) -> bool`` hears of every iteration (see :mod:`._callbacks`);
+    ``curvature`` (from a neighbouring point) goes to a solver that can use it.
     """
     options = dict(options)
+    if spec.carries_curvature and curvature is not None:
+        options["curvature"] = curvature
     if spec.stateful:
         options["state"] = spec.init_state(coef0, previous=None, **options)
         options["weight_seen"] = weight_seen

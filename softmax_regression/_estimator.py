@@ -110,8 +110,9 @@ class SoftmaxClassifier(
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept per class.
     solver : {"lbfgs", "newton-cg", "sgd"}, default="lbfgs"
-        ``"lbfgs"``: scipy's L-BFGS-B with value and gradient from one pass
-        over the data; L1 through the split ``W = W+ - W-`` with bounds.
+        ``"lbfgs"``: L-BFGS with value and gradient from one pass over the
+        data; L1 through the split ``W = W+ - W-`` with bounds in scipy's
+        L-BFGS-B.
         ``"newton-cg"``: scipy's trust-region Newton-CG with exact
         Hessian-vector products; L2 or no penalty only.
         ``"sgd"``: minibatch SGD with momentum on the same objective, with

@@ -194,7 +194,7 @@ class LinearSoftmaxLoss:
         true_logit = xp.vecdot(Z, Y, axis=-1)
         lse, P = self._log_normalizer_and_proba(Z)
         # Summed in float64: in float32 the objective would be quantized to
-        # ~6e-8 relative, below which L-BFGS-B sees no decrease and stops.
+        # ~6e-8 relative, below which L-BFGS sees no decrease and stops.
         per_sample = xp.astype(sample_weight * (lse - true_logit), xp.float64)
         return float(xp.sum(per_sample)), P
 

@@ -44,6 +44,9 @@ class SolverSpec:
         ``weight_seen`` is the total sample weight seen, this batch included.
     state_attribute : str or None
         Name of the fitted attribute that keeps the state between calls.
+    carries_curvature : bool
+        Whether ``function`` takes ``curvature=`` (the ``curvature`` of an
+        earlier :class:`SolverResult` on the same data layout) to start from.
     """
 
     function: object
@@ -53,6 +56,7 @@ class SolverSpec:
     init_state: object = None
     step: object = None
     state_attribute: str | None = None
+    carries_curvature: bool = False
 
     @property
     def stateful(self):
@@ -61,7 +65,7 @@ class SolverSpec:
 
 
 SOLVERS = {
-    "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True),
+    "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True, carries_curvature=True),
     "newton-cg": SolverSpec(solve_newton_cg, supports_l1=False),
     "sgd": SolverSpec(solve_sgd, supports_l1=True, options=SGD_OPTIONS, unit="epochs",
                       init_state=sgd_init_state, step=sgd_partial_fit,

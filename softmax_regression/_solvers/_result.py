@@ -34,6 +34,9 @@ class SolverResult:
         :mod:`softmax_regression._callbacks`). Such a stop is the user's
         choice: ``converged`` still says whether ``tol`` was met, but no
         ConvergenceWarning is due.
+    curvature : CurvatureMemory or None
+        L-BFGS's curvature pairs at the end of a smooth problem, which a run
+        on a nearby problem (another C, more rows) can start from.
     """
 
     coef: object
@@ -47,3 +50,4 @@ class SolverResult:
     state: object = None
     validation_scores: list = field(default_factory=list)
     stopped_by_callback: bool = False
+    curvature: object = None

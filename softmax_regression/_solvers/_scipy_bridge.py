@@ -10,7 +10,7 @@ class ScipyBridge:
     scipy works on a flat float64 NumPy vector ``x``; the problem works on 2-D
     coefficients in the data's dtype, array namespace and device. The bridge
     converts between the two (moving only the coefficients and gradients, never
-    data, between host and device) and remembers the last evaluation, so that
+    data, between host and device) and remembers the last two evaluations, so that
     a callback or a Hessian product at the point just evaluated costs no extra
     pass over the data.
 
@@ -34,8 +34,7 @@ class ScipyBridge:
         self.n_weights = problem.coef_shape[0] * problem.n_features
         self.n_evaluations = 0
         self.n_hessian_products = 0
-        self._last_x = None
-        self._last = None
+        self._recent = []
 
     # -- conversions ---------------------------------------------------------
     def _to_host(self, array):
@@ -92,12 +91,9 @@ class ScipyBridge:
         The loss and its gradient come from the data's device; the penalty is
         added on the host, where the coefficients already are.
         """
-        if (
-            self._last_x is not None
-            and np.array_equal(x, self._last_x)
-            and (not with_hessp or self._last[2] is not None)
-        ):
-            return self._last
+        for last_x, last in self._recent:
+            if np.array_equal(x, last_x) and (not with_hessp or last[2] is not None):
+                return last
         problem = self.problem
         coef = self.to_coef(x)
         self.n_evaluations += 1
@@ -110,9 +106,11 @@ class ScipyBridge:
             value += self.problem.penalty.l1_strength * float(
                 np.sum(x[: 2 * self.n_weights])
             )
-        self._last_x = np.array(x, copy=True)
-        self._last = (value, G, hessp)
-        return self._last
+        last = (value, G, hessp)
+        # Two entries: a line search may accept a point before its last trial.
+        self._recent = [self._recent[-1], (np.array(x, copy=True), last)] if self._recent else [
+            (np.array(x, copy=True), last)]
+        return last
 
     def value_gradient(self, x):
         """``(f, g)`` for ``scipy.optimize.minimize(..., jac=True)``."""

@@ -1,4 +1,4 @@
-"""Per-iteration bookkeeping shared by the scipy-based solvers."""
+"""Per-iteration bookkeeping shared by the full-batch solvers."""
 
 from ._result import SolverResult
 
@@ -48,7 +48,13 @@ class IterationTrace:
         return self.optimality <= self.tol
 
     def __call__(self, intermediate_result):
-        value, self.optimality = self.bridge.state_at(intermediate_result.x)
+        value, optimality = self.bridge.state_at(intermediate_result.x)
+        if self.record(intermediate_result.x, value, optimality):
+            raise StopIteration
+
+    def record(self, x, value, optimality):
+        """Record an iteration ending at ``x``; True when the solver should stop."""
+        self.optimality = optimality
         self.history.append(value)
         if self.verbose:
             print(
@@ -58,12 +64,11 @@ class IterationTrace:
         self.converged = self.optimality <= self.tol
         # The iteration is reported even when it meets tol, so that a callback
         # sees exactly n_iter_ iterations.
-        if self.callback is not None and self.callback(self.bridge.to_coef(intermediate_result.x)):
+        if self.callback is not None and self.callback(self.bridge.to_coef(x)):
             self.stopped_by_callback = True
-        if self.converged or self.stopped_by_callback:
-            raise StopIteration
+        return self.converged or self.stopped_by_callback
 
-    def result(self, x, at_precision_limit=False, message=""):
+    def result(self, x, at_precision_limit=False, message="", curvature=None):
         """The :class:`SolverResult` at ``x``.
 
         ``at_precision_limit`` says that the solver stopped because the
@@ -94,4 +99,5 @@ class IterationTrace:
             n_hessian_products=self.bridge.n_hessian_products,
             message=message,
             stopped_by_callback=self.stopped_by_callback,
+            curvature=curvature,
         )

@@ -1,21 +1,25 @@
-"""L-BFGS-B on the smooth (or bound-constrained split L1) objective."""
+"""L-BFGS on the smooth objective, L-BFGS-B on the bound-constrained split L1 one."""
 
 import numpy as np
 from scipy.optimize import minimize
 
 from .._threads import scipy_blas_single_threaded
+from ._lbfgs_core import CurvatureMemory, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
 from ._trace import IterationTrace
 
 
-def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10, callback=None):
-    """Minimize ``problem``'s objective with scipy's L-BFGS-B.
+def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
+                curvature=None):
+    """Minimize ``problem``'s objective with L-BFGS.
 
-    Value and gradient come from one pass over the data. An L1 part of the
-    penalty is handled exactly through the split ``W = W+ - W-`` with bounds
-    ``W+, W- >= 0``, so coefficients that are zero at the optimum come out as
-    exact zeros.
+    Value and gradient come from one pass over the data. A smooth objective
+    (no L1 part) is minimized by the L-BFGS of :mod:`._lbfgs_core`, which can
+    start from the curvature pairs of a nearby problem. An L1 part of the
+    penalty is handled exactly by scipy's L-BFGS-B through the split
+    ``W = W+ - W-`` with bounds ``W+, W- >= 0``, so coefficients that are zero
+    at the optimum come out as exact zeros.
 
     Parameters
     ----------
@@ -28,23 +32,31 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10, callback
         Maximum number of L-BFGS iterations.
     verbose : int, default=0
         Print one line per iteration when positive.
-    memory : int, default=10
+    memory : int, default=20
         Number of correction pairs kept by L-BFGS.
     callback : callable or None, default=None
         ``callback(coef) -> bool`` after each iteration; true stops the solver
         (see :class:`~._trace.IterationTrace`).
+    curvature : CurvatureMemory or None, default=None
+        Pairs from a run on the same data layout (another L2 strength, or a
+        subset of the rows) to start from; smooth objectives only.
 
     Returns
     -------
     SolverResult
+        With ``curvature`` set for a smooth objective.
     """
-    bridge = ScipyBridge(problem, split_l1=not problem.penalty.is_smooth)
+    smooth = problem.penalty.is_smooth
+    bridge = ScipyBridge(problem, split_l1=not smooth)
     trace = IterationTrace(bridge, tol, verbose, "lbfgs", callback)
     x0 = bridge.to_flat(coef0)
+    pairs = _memory_for(problem, curvature, memory) if smooth else None
     if trace.start(x0):
-        return trace.result(x0, message="optimal at the start")
+        return trace.result(x0, message="optimal at the start", curvature=pairs)
     if max_iter == 0:
-        return trace.result(x0, message="max_iter=0: no iteration")
+        return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
+    if smooth:
+        return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter)
 
     with scipy_blas_single_threaded(), overflow_is_an_error():
         res = minimize(
@@ -67,3 +79,38 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=10, callback
     # Status 0 with gtol=0: the relative reduction of the objective fell below
     # ftol, i.e. to the resolution of floating point.
     return trace.result(res.x, at_precision_limit=res.status == 0, message=str(res.message))
+
+
+def _penalized(problem):
+    """Which entries of the flat coefficients the L2 penalty applies to."""
+    mask = np.zeros(problem.coef_shape, dtype=bool)
+    mask[:, : problem.n_features] = True
+    return mask.ravel()
+
+
+def _memory_for(problem, curvature, size):
+    penalized = _penalized(problem)
+    l2_strength = problem.penalty.l2_strength
+    if curvature is None:
+        return CurvatureMemory(size, l2_strength, penalized)
+    return curvature.for_objective(l2_strength, penalized)
+
+
+MESSAGES = {
+    "stopped": "converged (optimality at most tol)",
+    "precision": "the objective stopped decreasing at the resolution of floating point",
+    "max_iter": "reached max_iter",
+}
+
+
+def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter):
+    def on_iteration(x, value, g):
+        return trace.record(x, value, problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape)))
+
+    with scipy_blas_single_threaded(), overflow_is_an_error():
+        x, reason = minimize_lbfgs(
+            bridge.value_gradient, x0, pairs, max_iter=max_iter, on_iteration=on_iteration
+        )
+    return trace.result(
+        x, at_precision_limit=reason == "precision", message=MESSAGES[reason], curvature=pairs
+    )

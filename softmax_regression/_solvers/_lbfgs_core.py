@@ -1,0 +1,272 @@
+"""L-BFGS for a smooth convex objective, with a curvature memory that travels.
+
+scipy's L-BFGS-B starts every run with an empty memory. Along a
+regularization path, or from a fit on a subsample to the fit on all rows, the
+previous run already measured the curvature of an objective that differs from
+the new one only in its L2 strength (exactly: shift each pair) or in the rows
+it averages over (approximately). Handing those pairs over saves the
+iterations L-BFGS would spend learning the curvature again.
+
+The iteration is the textbook one (Nocedal and Wright, Algorithm 7.5): the
+inverse Hessian approximation with the initial scaling ``s'y / y'y`` of the
+newest pair, and a line search for the weak Wolfe conditions that tries the
+unit step first, interpolates down and doubles up. On a convex objective
+every accepted step has ``s'y > 0``, so the memory stays positive definite.
+"""
+
+import math
+
+import numpy as np
+from scipy.linalg.lapack import dtrtrs
+
+ARMIJO = 1e-4
+WOLFE = 0.9
+MAX_TRIALS = 40
+# Iterations in a row that lower neither the objective nor the largest
+# gradient entry: the iterates only move within rounding.
+STALL = 5
+# The relative change of the objective that is rounding (scipy's L-BFGS-B
+# stops on a decrease this small; here it only widens the line search).
+FTOL = 64 * np.finfo(float).eps
+
+
+class CurvatureMemory:
+    """The newest ``size`` pairs ``(s, y)``: a step and its change of gradient.
+
+    The pairs live in a ring of preallocated rows, with their inner products
+    ``s_i' y_j`` and ``y_i' y_j`` kept up to date, so that adding a pair or
+    computing a direction costs a few matrix-vector products and no copy of
+    the memory.
+
+    Parameters
+    ----------
+    size : int
+        Number of pairs kept.
+    l2_strength : float
+        The L2 strength of the objective the pairs were measured on.
+    penalized : ndarray of bool
+        Which entries of the flat vector the L2 penalty applies to.
+    """
+
+    def __init__(self, size, l2_strength, penalized):
+        self.size = size
+        self.l2_strength = float(l2_strength)
+        self.penalized = penalized
+        n = penalized.shape[0]
+        self._S = np.zeros((size, n))
+        self._Y = np.zeros((size, n))
+        self._SY = np.zeros((size, size))  # s_i' y_j
+        self._YY = np.zeros((size, size))  # y_i' y_j
+        self._count = 0
+        self._next = 0  # the ring slot the next pair goes to
+
+    def __len__(self):
+        return self._count
+
+    def _order(self):
+        """Ring slots from the oldest pair to the newest."""
+        return (self._next - self._count + np.arange(self._count)) % self.size
+
+    def pairs(self):
+        """``(S, Y)`` with one pair per row, oldest first (copies)."""
+        order = self._order()
+        return self._S[order], self._Y[order]
+
+    def add(self, s, y):
+        """Keep the pair when its curvature ``s'y`` is safely positive."""
+        sy = float(s @ y)
+        if not sy > np.finfo(float).eps * float(y @ y):
+            return
+        slot = self._next
+        self._S[slot] = s
+        self._Y[slot] = y
+        self._SY[slot, :] = self._Y @ s
+        self._SY[:, slot] = self._S @ y
+        self._YY[slot, :] = self._YY[:, slot] = self._Y @ y
+        self._next = (slot + 1) % self.size
+        self._count = min(self._count + 1, self.size)
+
+    def clear(self):
+        self._count = 0
+
+    def for_objective(self, l2_strength, penalized):
+        """The memory of an objective with another L2 strength (a copy).
+
+        The gradient of ``f + delta/2 ||x_P||^2`` changes by ``delta * s_P``
+        more over a step ``s``, so each pair moves by exactly that. Pairs whose
+        curvature would no longer be positive are dropped, as is everything
+        when the layout differs.
+        """
+        other = CurvatureMemory(self.size, l2_strength, penalized)
+        if penalized.shape != self.penalized.shape or not np.array_equal(
+            penalized, self.penalized
+        ):
+            return other
+        if not self._count:
+            return other
+        S, Y = self.pairs()
+        delta = float(l2_strength) - self.l2_strength
+        if delta:
+            Y += delta * (S * penalized)
+        SY, YY = S @ Y.T, Y @ Y.T
+        keep = np.diag(SY) > np.finfo(float).eps * np.diag(YY)
+        if not keep.all():
+            S, Y, SY, YY = S[keep], Y[keep], SY[np.ix_(keep, keep)], YY[np.ix_(keep, keep)]
+        k = S.shape[0]
+        other._S[:k], other._Y[:k], other._SY[:k, :k], other._YY[:k, :k] = S, Y, SY, YY
+        other._count, other._next = k, k % self.size
+        return other
+
+    def direction(self, g):
+        """``-H g`` for the inverse Hessian approximation ``H``.
+
+        The compact form of Byrd, Nocedal and Schnabel (1994), equal to the
+        two-loop recursion with ``H0 = gamma I`` but in a few matrix-vector
+        products rather than a Python loop over the pairs.
+        """
+        if not self._count:
+            return -g
+        order = self._order()
+        block = np.ix_(order, order)
+        SY = self._SY[block]
+        newest = order[-1]
+        gamma = self._SY[newest, newest] / self._YY[newest, newest]
+        # dtrtrs reads only the upper triangle of S Y^T.
+        u, _ = dtrtrs(SY, (self._S @ g)[order])
+        v = np.diag(SY) * u + gamma * (self._YY[block] @ u) - gamma * (self._Y @ g)[order]
+        top, _ = dtrtrs(SY, v, trans=1)
+        u_ring = np.zeros(self.size)
+        u_ring[order] = u
+        top_ring = np.zeros(self.size)
+        top_ring[order] = top
+        return -(gamma * (g - self._Y.T @ u_ring) + self._S.T @ top_ring)
+
+
+class LineSearchFailure(Exception):
+    """No step along a descent direction decreased the objective enough.
+
+    ``overflowed`` says whether every longer trial overflowed, which points at
+    the data rather than at the resolution of floating point.
+    """
+
+    def __init__(self, overflowed):
+        super().__init__("the line search found no decrease")
+        self.overflowed = overflowed
+
+
+def _trial(fun, x, d, alpha):
+    """``(f, g)`` at ``x + alpha d``; ``None`` where the evaluation overflows."""
+    try:
+        f, g = fun(x + alpha * d)
+    except FloatingPointError:
+        return None
+    if not math.isfinite(f):
+        return None
+    return f, g
+
+
+def line_search(fun, x, f, g, d, alpha):
+    """A step ``alpha`` along ``d`` with the weak Wolfe conditions.
+
+    Returns ``(alpha, f, g)`` at the accepted point: the Armijo point of
+    lowest objective when the trials run out before the curvature condition
+    holds. Raises :class:`LineSearchFailure` when no trial decreased the
+    objective enough.
+    """
+    slope = float(g @ d)
+    rounding = FTOL * max(abs(f), 1.0)
+    low, high = 0.0, math.inf
+    best = None
+    overflowed = False
+    for _ in range(MAX_TRIALS):
+        trial = _trial(fun, x, d, alpha)
+        if trial is None:
+            overflowed = True
+            high = alpha
+            alpha = low + 0.1 * (high - low)
+            continue
+        f_t, g_t = trial
+        slope_t = float(g_t @ d)
+        if f_t > f + ARMIJO * alpha * slope:
+            if f_t <= f + rounding and WOLFE * slope <= slope_t <= (2 * ARMIJO - 1) * slope:
+                # Approximate Wolfe conditions (Hager and Zhang, 2005): where
+                # the objective is flat to rounding, the slope still shows
+                # the step at the minimum along d.
+                return alpha, f_t, g_t
+            high = alpha
+            # Minimizer of the quadratic through f, slope and f_t, kept well
+            # inside the bracket.
+            curvature = f_t - f - slope * alpha
+            guess = -slope * alpha * alpha / (2.0 * curvature) if curvature > 0 else low
+            alpha = min(max(guess, low + 0.1 * (high - low)), low + 0.5 * (high - low))
+            continue
+        if best is None or f_t <= best[1]:
+            best = (alpha, f_t, g_t)
+        if slope_t >= WOLFE * slope:
+            return best
+        low = alpha
+        alpha = 2.0 * alpha if math.isinf(high) else 0.5 * (low + high)
+    if best is None:
+        raise LineSearchFailure(overflowed and low == 0.0)
+    return best
+
+
+def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration):
+    """Minimize a smooth convex ``fun`` from ``x0`` with L-BFGS.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (f, g)``, float and flat float64 gradient.
+    x0 : ndarray
+        Flat float64 start.
+    memory : CurvatureMemory
+        Pairs to start from (possibly empty); updated in place.
+    max_iter : int
+        Maximum number of iterations (accepted steps).
+    on_iteration : callable
+        ``on_iteration(x, f, g) -> bool`` after every accepted step; true stops.
+
+    Returns
+    -------
+    x : ndarray
+        The last accepted point.
+    reason : str
+        ``"stopped"`` (``on_iteration`` asked), ``"precision"`` (no step
+        along a descent direction decreases the objective beyond rounding)
+        or ``"max_iter"``.
+    """
+    x = np.array(x0, dtype=float, copy=True)
+    f, g = fun(x)
+    best_gradient = math.inf
+    stalled = 0
+    for _ in range(max_iter):
+        d = memory.direction(g)
+        if not float(g @ d) < 0.0:
+            # Rounding made the model's direction useless: restart from the gradient.
+            memory.clear()
+            d = -g
+        if memory:
+            alpha = 1.0
+        else:
+            norm = float(np.linalg.norm(d))
+            alpha = min(1.0, 1.0 / norm) if norm > 0 else 1.0
+        try:
+            alpha, f_new, g_new = line_search(fun, x, f, g, d, alpha)
+        except LineSearchFailure as failure:
+            if failure.overflowed:
+                raise FloatingPointError("overflow at every step the line search tried")
+            return x, "precision"
+        step = alpha * d
+        memory.add(step, g_new - g)
+        x = x + step
+        gradient = float(np.max(np.abs(g_new))) if g_new.size else 0.0
+        progress = f_new < f or gradient < best_gradient
+        stalled = 0 if progress else stalled + 1
+        best_gradient = min(best_gradient, gradient)
+        f, g = f_new, g_new
+        if on_iteration(x, f, g):
+            return x, "stopped"
+        if stalled >= STALL:
+            return x, "precision"
+    return x, "max_iter"
