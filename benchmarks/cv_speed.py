@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 from problems import problems  # noqa: E402
+from report import _git_state  # noqa: E402
 
 from softmax_regression import SoftmaxClassifier  # noqa: E402
 from softmax_regression._cv import SoftmaxClassifierCV  # noqa: E402
@@ -95,14 +96,9 @@ def blas_report():
     ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--skip-medium", action="store_true")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/cv_speed.md")
-    args = parser.parse_args()
-    repeats = args.repeats or (3 if args.quick else 7)
+def run(quick=False, repeats=None, skip_medium=False):
+    """Measure every problem; ``(rows, blas)`` for :func:`report`."""
+    repeats = repeats or (3 if quick else 7)
     rows = []
     with threadpool_limits(limits=1, user_api="blas"):
         blas = blas_report()
@@ -112,22 +108,34 @@ def main():
             seconds, ratios = measure(X, y, SMALL_CS, folds, repeats, with_grid=True)
             rows.append((name, X.shape, "logspace(-3, 3, 10)", repeats, seconds, ratios))
             print(rows[-1], flush=True)
-        if not args.skip_medium:
-            medium = next(p for p in problems(quick=args.quick) if p.name == "medium")
+        if not skip_medium:
+            medium = next(p for p in problems(quick=quick) if p.name == "medium")
             X, y, _, _ = medium.data("float64")
-            medium_repeats = 1 if not args.quick else repeats
+            medium_repeats = 1 if not quick else repeats
             seconds, ratios = measure(X, y, 10, StratifiedKFold(5), medium_repeats,
                                       with_grid=False)
-            rows.append((f"medium{' (quick size)' if args.quick else ''}", X.shape,
+            rows.append((f"medium{' (quick size)' if quick else ''}", X.shape,
                          "10 (1e-4 to 1e4)", medium_repeats, seconds, ratios))
             print(rows[-1], flush=True)
+    return rows, blas
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--skip-medium", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/cv_speed.md")
+    args = parser.parse_args()
+    rows, blas = run(args.quick, args.repeats, args.skip_medium)
+    command = "python benchmarks/cv_speed.py" + (" --quick" if args.quick else "")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report(rows, blas, args))
+    args.output.write_text(report(rows, blas, command))
     print(f"wrote {args.output}")
 
 
-def report(rows, blas, args):
-    command = "python benchmarks/cv_speed.py" + (" --quick" if args.quick else "")
+def report(rows, blas, command):
+    """The markdown report of :func:`run`'s rows, with the library's git commit."""
     lines = [
         "# SoftmaxClassifierCV speed",
         "",
@@ -155,7 +163,8 @@ def report(rows, blas, args):
     lines += [
         "",
         f"Environment: Python {platform.python_version()}, numpy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}, {platform.machine()}. BLAS during the runs "
+        f"scikit-learn {sklearn.__version__}, {platform.machine()}; softmax_regression "
+        f"from git {_git_state()}. BLAS during the runs "
         "(threadpoolctl):",
         "",
         *[f"- {line}" for line in blas],

@@ -73,6 +73,10 @@ def parse_args(argv=None):
     parser.add_argument("--threads-study", choices=["on", "off"], default="on",
                         help="one pass of SoftmaxClassifier's loss on 1 and 2 threads, and "
                         "default fits of both libraries without a thread limit")
+    parser.add_argument("--cv", choices=["on", "off"], default=None,
+                        help="SoftmaxClassifierCV beside LogisticRegressionCV and a grid "
+                             "search (cv_speed.py), into cv_speed.md (default: on, "
+                             "off with --quick)")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--output", type=Path, help="results folder "
                         "(default benchmarks/results, or benchmarks/results/quick)")
@@ -324,6 +328,15 @@ def run_thread_study(args, thread_rows, on_progress):
         problem.release()
 
 
+def run_cv(args):
+    """The SoftmaxClassifierCV study of cv_speed.py, written beside the results."""
+    import cv_speed
+
+    rows, blas = cv_speed.run(quick=args.quick)
+    command = "python benchmarks/run.py" + (" --quick" if args.quick else "") + " (cv_speed.run)"
+    (args.output / "cv_speed.md").write_text(cv_speed.report(rows, blas, command))
+
+
 def main(argv=None):
     args = parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -342,6 +355,8 @@ def main(argv=None):
             run_scaling(args, scaling_rows, save)
     if args.threads_study == "on":
         run_thread_study(args, thread_rows, save)
+    if args.cv == "on" or (args.cv is None and not args.quick):
+        run_cv(args)
     env["complete"] = True
     save()
     if not args.no_plots:

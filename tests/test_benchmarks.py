@@ -109,3 +109,18 @@ def test_objective_matches_the_loss_curve_of_softmax_classifier():
     clf = SoftmaxClassifier(C=0.7, tol=1e-10, max_iter=1000).fit(X, y)
     value = objective(X, y, clf.coef_, clf.intercept_, C=0.7)
     assert value == pytest.approx(clf.loss_curve_[-1], rel=1e-8)
+
+
+@pytest.mark.slow
+def test_cv_speed_reports_each_problem_with_the_commit():
+    import cv_speed
+
+    rows, blas = cv_speed.run(quick=True, repeats=1, skip_medium=True)
+    assert [row[0] for row in rows] == ["wine", "digits"]
+    for _, _, _, _, seconds, ratios in rows:
+        assert set(seconds) == {"SoftmaxClassifierCV", "LogisticRegressionCV",
+                                "GridSearchCV(SoftmaxClassifier)"}
+        assert all(value > 0 for value in [*seconds.values(), *ratios.values()])
+    text = cv_speed.report(rows, blas, "python benchmarks/cv_speed.py --quick")
+    assert "| wine | 178 x 13 |" in text and "| digits | 1797 x 64 |" in text
+    assert "softmax_regression from git " in text and "from git unknown" not in text
