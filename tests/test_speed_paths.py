@@ -19,7 +19,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier, _blocks, _kernels
 from softmax_regression._loss import LinearSoftmaxLoss
+from softmax_regression._prepare import prepare
 from softmax_regression._referee import objective
+from softmax_regression._solvers import SOLVERS
 
 EVALUATIONS = ["array-api", "compiled", "k-major"]
 SCHEDULES = ["one-block", "blocked", "threaded"]
@@ -239,3 +241,34 @@ def test_no_threads_of_our_own_outside_the_main_thread():
     X = np.zeros((50 * _blocks.block_rows(3, 8), 4))
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(lambda: _blocks.plan(X, 3)[1]).result() == 1
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_a_solve_holds_numpys_blas_at_one_thread_and_keeps_the_pass_budget(solver):
+    # Passes inside a solver run their products on one BLAS thread (a single
+    # block too), while their blocks may use the threads that numpy's BLAS
+    # limit allowed when the solver started.
+    from threadpoolctl import threadpool_limits
+
+    from softmax_regression import _threads
+
+    if not _threads._numpy_blas():
+        pytest.skip("threadpoolctl sees no BLAS of numpy's own")
+    seen = []
+
+    def record(*args, **kwargs):
+        libs = _threads._numpy_blas()
+        seen.append(([lib.num_threads for lib in libs], _threads.pass_threads()))
+        return False
+
+    X, y, _ = _data(3, np.float64, sparse=False)
+    problem = prepare(SoftmaxClassifier(), X, y).problem
+    with threadpool_limits(limits=2, user_api="blas"):
+        budget = min(2, _threads.usable_cores())
+        SOLVERS[solver].function(problem, problem.initial_coef(), tol=1e-8, max_iter=5,
+                                 callback=record)
+        after = [lib.num_threads for lib in _threads._numpy_blas()]
+    assert seen
+    assert all(threads == [1] * len(threads) for threads, _ in seen)
+    assert all(passes == budget for _, passes in seen)
+    assert after == [2] * len(after)

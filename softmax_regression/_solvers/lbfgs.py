@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from .._threads import scipy_blas_single_threaded
+from .._threads import solver_threads
 from ._lbfgs_core import CurvatureMemory, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
@@ -58,7 +58,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if smooth:
         return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter)
 
-    with scipy_blas_single_threaded(), overflow_is_an_error():
+    with solver_threads(), overflow_is_an_error():
         res = minimize(
             bridge.value_gradient,
             x0,
@@ -107,7 +107,7 @@ def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter):
     def on_iteration(x, value, g):
         return trace.record(x, value, problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape)))
 
-    with scipy_blas_single_threaded(), overflow_is_an_error():
+    with solver_threads(), overflow_is_an_error():
         x, reason = minimize_lbfgs(
             bridge.value_gradient, x0, pairs, max_iter=max_iter, on_iteration=on_iteration
         )

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from .._threads import scipy_blas_single_threaded
+from .._threads import solver_threads
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
 from ._trace import IterationTrace
@@ -46,7 +46,7 @@ def solve_newton_cg(problem, coef0, *, tol, max_iter, verbose=0, callback=None):
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration")
 
-    with scipy_blas_single_threaded(), overflow_is_an_error():
+    with solver_threads(), overflow_is_an_error():
         res = minimize(
             bridge.value_gradient_with_hessp,
             x0,
