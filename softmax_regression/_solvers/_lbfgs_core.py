@@ -1,11 +1,10 @@
 """L-BFGS for a smooth convex objective, with a curvature memory that travels.
 
 scipy's L-BFGS-B starts every run with an empty memory. Along a
-regularization path, or from a fit on a subsample to the fit on all rows, the
-previous run already measured the curvature of an objective that differs from
-the new one only in its L2 strength (exactly: shift each pair) or in the rows
-it averages over (approximately). Handing those pairs over saves the
-iterations L-BFGS would spend learning the curvature again.
+regularization path, the previous run already measured the curvature of an
+objective that differs from the new one only in its L2 strength, which moves
+each pair by an exact amount. Handing those pairs over saves the iterations
+L-BFGS would spend learning the curvature again.
 
 The iteration is the textbook one (Nocedal and Wright, Algorithm 7.5): the
 inverse Hessian approximation with the initial scaling ``s'y / y'y`` of the

@@ -10,9 +10,9 @@ class ScipyBridge:
     scipy works on a flat float64 NumPy vector ``x``; the problem works on 2-D
     coefficients in the data's dtype, array namespace and device. The bridge
     converts between the two (moving only the coefficients and gradients, never
-    data, between host and device) and remembers the last two evaluations, so that
-    a callback or a Hessian product at the point just evaluated costs no extra
-    pass over the data.
+    data, between host and device) and remembers the last two evaluations, so
+    that a callback or a Hessian product at a point just evaluated costs no
+    extra pass over the data.
 
     With ``split_l1=True`` the weights are written ``W = W+ - W-`` with
     ``W+, W- >= 0``; the L1 norm is then the linear function
@@ -108,8 +108,7 @@ class ScipyBridge:
             )
         last = (value, G, hessp)
         # Two entries: a line search may accept a point before its last trial.
-        self._recent = [self._recent[-1], (np.array(x, copy=True), last)] if self._recent else [
-            (np.array(x, copy=True), last)]
+        self._recent = self._recent[-1:] + [(np.array(x, copy=True), last)]
         return last
 
     def value_gradient(self, x):

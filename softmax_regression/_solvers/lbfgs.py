@@ -38,8 +38,9 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         ``callback(coef) -> bool`` after each iteration; true stops the solver
         (see :class:`~._trace.IterationTrace`).
     curvature : CurvatureMemory or None, default=None
-        Pairs from a run on the same data layout (another L2 strength, or a
-        subset of the rows) to start from; smooth objectives only.
+        Pairs from a run on the same data with another L2 strength (the
+        previous point of a regularization path) to start from; smooth
+        objectives only.
 
     Returns
     -------
@@ -105,7 +106,8 @@ MESSAGES = {
 
 def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter):
     def on_iteration(x, value, g):
-        return trace.record(x, value, problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape)))
+        optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
+        return trace.record(x, value, optimality)
 
     with solver_threads(), overflow_is_an_error():
         x, reason = minimize_lbfgs(
