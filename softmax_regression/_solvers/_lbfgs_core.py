@@ -20,12 +20,13 @@ from scipy.linalg.lapack import dtrtrs
 
 ARMIJO = 1e-4
 WOLFE = 0.9
-MAX_TRIALS = 40
+MAX_TRIALS = 20
 # Iterations in a row that lower neither the objective nor the largest
-# gradient entry: the iterates only move within rounding.
+# gradient entry (below its best): the iterates only move within rounding.
 STALL = 5
-# The relative change of the objective that is rounding (scipy's L-BFGS-B
-# stops on a decrease this small; here it only widens the line search).
+# The relative change of a float64 objective that is rounding (scipy's
+# L-BFGS-B stops on a decrease this small; here it only widens the line
+# search); in general 64 times the precision of the data's dtype.
 FTOL = 64 * np.finfo(float).eps
 
 
@@ -164,16 +165,16 @@ def _trial(fun, x, d, alpha):
     return f, g
 
 
-def line_search(fun, x, f, g, d, alpha):
+def line_search(fun, x, f, g, d, alpha, resolution=FTOL):
     """A step ``alpha`` along ``d`` with the weak Wolfe conditions.
 
     Returns ``(alpha, f, g)`` at the accepted point: the Armijo point of
     lowest objective when the trials run out before the curvature condition
     holds. Raises :class:`LineSearchFailure` when no trial decreased the
-    objective enough.
+    objective enough. ``resolution`` is the relative rounding of ``f``.
     """
     slope = float(g @ d)
-    rounding = FTOL * max(abs(f), 1.0)
+    rounding = resolution * max(abs(f), 1.0)
     low, high = 0.0, math.inf
     best = None
     overflowed = False
@@ -210,7 +211,7 @@ def line_search(fun, x, f, g, d, alpha):
     return best
 
 
-def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration):
+def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration, resolution=FTOL):
     """Minimize a smooth convex ``fun`` from ``x0`` with L-BFGS.
 
     Parameters
@@ -225,6 +226,9 @@ def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration):
         Maximum number of iterations (accepted steps).
     on_iteration : callable
         ``on_iteration(x, f, g) -> bool`` after every accepted step; true stops.
+    resolution : float, default=FTOL
+        Relative rounding of ``f``: a float32 objective is flat to rounding
+        at a far larger change than a float64 one.
 
     Returns
     -------
@@ -251,7 +255,7 @@ def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration):
             norm = float(np.linalg.norm(d))
             alpha = min(1.0, 1.0 / norm) if norm > 0 else 1.0
         try:
-            alpha, f_new, g_new = line_search(fun, x, f, g, d, alpha)
+            alpha, f_new, g_new = line_search(fun, x, f, g, d, alpha, resolution)
         except LineSearchFailure as failure:
             if failure.overflowed:
                 raise FloatingPointError("overflow at every step the line search tried")

@@ -109,9 +109,12 @@ def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter):
         optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
         return trace.record(x, value, optimality)
 
+    xp, _ = problem.namespace_and_device
+    resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
     with solver_threads(), overflow_is_an_error():
         x, reason = minimize_lbfgs(
-            bridge.value_gradient, x0, pairs, max_iter=max_iter, on_iteration=on_iteration
+            bridge.value_gradient, x0, pairs, max_iter=max_iter, on_iteration=on_iteration,
+            resolution=resolution,
         )
     return trace.result(
         x, at_precision_limit=reason == "precision", message=MESSAGES[reason], curvature=pairs
