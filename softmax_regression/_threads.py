@@ -16,7 +16,7 @@ budget read when they start.
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
@@ -149,8 +149,8 @@ def numpy_blas_single_threaded():
 def solver_threads():
     """Run a solver with both BLAS pools on one thread, its passes on :func:`pass_threads`.
 
-    The thread budget of the passes is read once, on entry; then numpy's BLAS
-    goes to one thread for the whole solve, not only for passes over several
+    The thread budget of the passes is read once, on entry; then (on the main
+    thread) numpy's BLAS goes to one thread for the whole solve, not only for passes over several
     blocks: a pass over a single block (small data) would otherwise run its
     small products on a BLAS pool that, on a busy machine, stalls for
     milliseconds at a time (measured on digits with a second process on one of
@@ -160,8 +160,12 @@ def solver_threads():
     threads = pass_threads()
     previous = getattr(_solving, "threads", None)
     _solving.threads = threads
+    # Off the main thread other threads may be inside numpy's BLAS (dask,
+    # joblib, a user's pool): its setting is theirs too, and stays as it is.
+    main = threading.current_thread() is threading.main_thread()
     try:
-        with numpy_blas_single_threaded(), scipy_blas_single_threaded():
+        with numpy_blas_single_threaded() if main else nullcontext(), \
+                scipy_blas_single_threaded():
             yield
     finally:
         _solving.threads = previous

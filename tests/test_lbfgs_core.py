@@ -2,9 +2,12 @@
 
 import dataclasses
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from softmax_regression import SoftmaxClassifier
@@ -195,3 +198,27 @@ def test_a_float32_fit_at_a_tight_tol_takes_about_as_many_passes_as_float64(digi
         results[name] = solve_lbfgs(p, p.initial_coef(), tol=1e-8, max_iter=1000)
         assert results[name].converged
     assert results["float32"].n_evaluations <= 1.3 * results["float64"].n_evaluations
+
+
+def test_features_of_1e9_are_fit_not_left_at_the_priors():
+    # The softmax saturates within the first trial step: the objective is
+    # nearly piecewise linear along it, and the line search cuts the step to
+    # the kink (where the tangents cross) instead of by a third per trial,
+    # which ran out of trials with the model at its class priors.
+    X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=0)
+    majority = np.bincount(y).max() / len(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier().fit(X * 1e9, y)
+    assert model.n_iter_[0] > 10
+    assert model.score(X * 1e9, y) > majority + 0.2
+
+
+def test_a_line_search_that_fails_far_from_rounding_says_so():
+    # A gradient that points uphill: every trial raises the objective by far
+    # more than rounding, which is not the limit of floating-point precision.
+    x, reason = minimize_lbfgs(lambda x: (float(x @ x) + 1.0, -2.0 * x), np.ones(3),
+                               CurvatureMemory(5, 0.0, np.ones(3, bool)), max_iter=10,
+                               on_iteration=lambda x, f, g: False)
+    assert reason == "line search"
+    np.testing.assert_array_equal(x, np.ones(3))

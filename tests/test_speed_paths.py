@@ -272,3 +272,4 @@ def test_a_solve_holds_numpys_blas_at_one_thread_and_keeps_the_pass_budget(solve
     assert all(threads == [1] * len(threads) for threads, _ in seen)
     assert all(passes == budget for _, passes in seen)
     assert after == [2] * len(after)
+

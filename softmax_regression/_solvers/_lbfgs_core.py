@@ -145,13 +145,15 @@ class CurvatureMemory:
 class LineSearchFailure(Exception):
     """No step along a descent direction decreased the objective enough.
 
-    ``overflowed`` says whether every longer trial overflowed, which points at
-    the data rather than at the resolution of floating point.
+    ``overflowed`` says whether every trial overflowed, which points at the
+    data; ``at_rounding`` whether the trials came within the objective's
+    rounding, which points at the resolution of floating point.
     """
 
-    def __init__(self, overflowed):
+    def __init__(self, overflowed, at_rounding):
         super().__init__("the line search found no decrease")
         self.overflowed = overflowed
+        self.at_rounding = at_rounding
 
 
 def _trial(fun, x, d, alpha):
@@ -176,8 +178,10 @@ def line_search(fun, x, f, g, d, alpha, resolution=FTOL):
     slope = float(g @ d)
     rounding = resolution * max(abs(f), 1.0)
     low, high = 0.0, math.inf
+    f_low, slope_low = f, slope  # the objective and slope along d at ``low``
     best = None
     overflowed = False
+    at_rounding = False
     for _ in range(MAX_TRIALS):
         trial = _trial(fun, x, d, alpha)
         if trial is None:
@@ -188,27 +192,46 @@ def line_search(fun, x, f, g, d, alpha, resolution=FTOL):
         f_t, g_t = trial
         slope_t = float(g_t @ d)
         if f_t > f + ARMIJO * alpha * slope:
+            at_rounding = at_rounding or f_t <= f + rounding
             if f_t <= f + rounding and WOLFE * slope <= slope_t <= (2 * ARMIJO - 1) * slope:
                 # Approximate Wolfe conditions (Hager and Zhang, 2005): where
                 # the objective is flat to rounding, the slope still shows
                 # the step at the minimum along d.
                 return alpha, f_t, g_t
             high = alpha
-            # Minimizer of the quadratic through f, slope and f_t, kept well
-            # inside the bracket.
-            curvature = f_t - f - slope * alpha
-            guess = -slope * alpha * alpha / (2.0 * curvature) if curvature > 0 else low
-            alpha = min(max(guess, low + 0.1 * (high - low)), low + 0.5 * (high - low))
+            alpha = _shorter(low, high, f_low, slope_low, f, slope, f_t, slope_t, alpha)
             continue
         if best is None or f_t <= best[1]:
             best = (alpha, f_t, g_t)
         if slope_t >= WOLFE * slope:
             return best
-        low = alpha
+        low, f_low, slope_low = alpha, f_t, slope_t
         alpha = 2.0 * alpha if math.isinf(high) else 0.5 * (low + high)
     if best is None:
-        raise LineSearchFailure(overflowed and low == 0.0)
+        raise LineSearchFailure(overflowed and low == 0.0, at_rounding)
     return best
+
+
+def _shorter(low, high, f_low, slope_low, f, slope, f_t, slope_t, alpha):
+    """The next trial inside ``(low, high)`` after ``alpha = high`` failed Armijo.
+
+    The smaller of two estimates of the minimizer along d: the quadratic
+    through ``f``, ``slope`` and ``f_t`` (kept at least a tenth of the bracket
+    in), and the point where the tangents at ``low`` and at ``alpha`` cross,
+    which a convex objective puts inside the bracket. The tangents matter on a
+    nearly piecewise-linear objective (saturated softmax, features of 1e9):
+    their crossing is the kink, a cut of many orders of magnitude at once
+    where the quadratic would cut by a third per trial. At most half of the
+    bracket.
+    """
+    width = high - low
+    curvature = f_t - f - slope * alpha
+    guess = -slope * alpha * alpha / (2.0 * curvature) if curvature > 0 else low
+    guess = max(guess, low + 0.1 * width)
+    if slope_t > slope_low:
+        crossing = (f_t - f_low - slope_t * alpha + slope_low * low) / (slope_low - slope_t)
+        guess = min(guess, max(crossing, low + 1e-12 * width))
+    return min(guess, low + 0.5 * width)
 
 
 def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration, resolution=FTOL):
@@ -236,8 +259,9 @@ def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration, resolution=FTOL):
         The last accepted point.
     reason : str
         ``"stopped"`` (``on_iteration`` asked), ``"precision"`` (no step
-        along a descent direction decreases the objective beyond rounding)
-        or ``"max_iter"``.
+        along a descent direction decreases the objective beyond rounding),
+        ``"line search"`` (no step decreased it, far from rounding) or
+        ``"max_iter"``.
     """
     x = np.array(x0, dtype=float, copy=True)
     f, g = fun(x)
@@ -259,7 +283,7 @@ def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration, resolution=FTOL):
         except LineSearchFailure as failure:
             if failure.overflowed:
                 raise FloatingPointError("overflow at every step the line search tried")
-            return x, "precision"
+            return x, "precision" if failure.at_rounding else "line search"
         step = alpha * d
         memory.add(step, g_new - g)
         x = x + step

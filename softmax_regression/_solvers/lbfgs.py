@@ -101,6 +101,8 @@ MESSAGES = {
     "stopped": "converged (optimality at most tol)",
     "precision": "the objective stopped decreasing at the resolution of floating point",
     "max_iter": "reached max_iter",
+    "line search": "the line search found no step that decreases the objective; the "
+                   "features may be badly scaled: standardize them",
 }
 
 
