@@ -180,15 +180,15 @@ def line_search(fun, x, f, g, d, alpha, resolution=FTOL):
     low, high = 0.0, math.inf
     f_low, slope_low = f, slope  # the objective and slope along d at ``low``
     best = None
-    overflowed = False
+    finite = False  # whether any trial could be evaluated
     at_rounding = False
     for _ in range(MAX_TRIALS):
         trial = _trial(fun, x, d, alpha)
         if trial is None:
-            overflowed = True
             high = alpha
             alpha = low + 0.1 * (high - low)
             continue
+        finite = True
         f_t, g_t = trial
         slope_t = float(g_t @ d)
         if f_t > f + ARMIJO * alpha * slope:
@@ -208,7 +208,7 @@ def line_search(fun, x, f, g, d, alpha, resolution=FTOL):
         low, f_low, slope_low = alpha, f_t, slope_t
         alpha = 2.0 * alpha if math.isinf(high) else 0.5 * (low + high)
     if best is None:
-        raise LineSearchFailure(overflowed and low == 0.0, at_rounding)
+        raise LineSearchFailure(not finite, at_rounding)
     return best
 
 
