@@ -256,7 +256,7 @@ def test_a_solve_holds_numpys_blas_at_one_thread_and_keeps_the_pass_budget(solve
         pytest.skip("threadpoolctl sees no BLAS of numpy's own")
     seen = []
 
-    def record(*args, **kwargs):
+    def record(coef):
         libs = _threads._numpy_blas()
         seen.append(([lib.num_threads for lib in libs], _threads.pass_threads()))
         return False
