@@ -20,65 +20,69 @@ from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
-_controllers = None
-_lock = threading.Lock()
-_users = 0
-_saved = []
 
+class _OneThread:
+    """A context that holds some BLAS pools at one thread, counted across threads.
 
-def _scipy_only_blas():
-    global _controllers
-    if _controllers is None:
-        _controllers = [
-            lib
-            for lib in ThreadpoolController().lib_controllers
-            if lib.user_api == "blas"
-            and "scipy" in os.path.dirname(lib.filepath)
-            and "numpy" not in os.path.dirname(lib.filepath)
-        ]
-    return _controllers
+    Safe to enter from several threads at once and nested: the first to
+    enter saves the setting and limits the pools, the last to leave restores
+    it. (OpenBLAS applies a limit set from any thread process-wide, or ignores
+    it, depending on the version; either way the body runs correctly.)
 
-
-@contextmanager
-def scipy_blas_single_threaded():
-    """Run the body with scipy's private BLAS (if it has one) on one thread.
-
-    Safe to enter from several threads at once: the first to enter saves the
-    setting and limits the pool, the last to leave restores it. (OpenBLAS
-    applies a limit set from any thread process-wide, or ignores it,
-    depending on the version; either way the body runs correctly.)
+    Parameters
+    ----------
+    select : callable
+        ``select(folder) -> bool`` on the folder of each BLAS library that
+        threadpoolctl finds: the pools to hold. They are looked up once, on
+        first use.
     """
-    global _users, _saved
-    with _lock:
-        if _users == 0:
-            libs = _scipy_only_blas()
-            _saved = [(lib, lib.num_threads) for lib in libs]
-            for lib in libs:
-                lib.set_num_threads(1)
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                for lib, n in _saved:
-                    lib.set_num_threads(n)
+
+    def __init__(self, select):
+        self._select = select
+        self._libraries = None
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = []
+
+    def libraries(self):
+        if self._libraries is None:
+            self._libraries = [
+                lib for lib in ThreadpoolController().lib_controllers
+                if lib.user_api == "blas" and self._select(os.path.dirname(lib.filepath))
+            ]
+        return self._libraries
+
+    @contextmanager
+    def held(self):
+        with self._lock:
+            if self._users == 0:
+                libs = self.libraries()
+                self._saved = [(lib, lib.num_threads) for lib in libs]
+                for lib in libs:
+                    lib.set_num_threads(1)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    for lib, n in self._saved:
+                        lib.set_num_threads(n)
+
+
+_scipy_pool = _OneThread(lambda folder: "scipy" in folder and "numpy" not in folder)
+_numpy_pool = _OneThread(lambda folder: "numpy" in folder)
+
+
+def scipy_blas_single_threaded():
+    """Run the body with scipy's private BLAS (if it has one) on one thread."""
+    return _scipy_pool.held()
 
 
 # -- numpy's own BLAS, for passes that run blocks on several threads ---------
-_numpy_controllers = None
-
-
 def _numpy_blas():
-    global _numpy_controllers
-    if _numpy_controllers is None:
-        _numpy_controllers = [
-            lib
-            for lib in ThreadpoolController().lib_controllers
-            if lib.user_api == "blas" and "numpy" in os.path.dirname(lib.filepath)
-        ]
-    return _numpy_controllers
+    return _numpy_pool.libraries()
 
 
 def usable_cores():
@@ -114,35 +118,14 @@ def pass_threads():
     return max(1, min(limit, usable_cores()))
 
 
-_numpy_lock = threading.Lock()
-_numpy_users = 0
-_numpy_saved = []
-
-
-@contextmanager
 def numpy_blas_single_threaded():
     """Run the body with numpy's BLAS on one thread (blocks run on our threads).
 
     Each block's two products are small; on a BLAS pool of its own every one
     would oversubscribe the cores that the other blocks already use. Nested
-    and concurrent entries are counted as in :func:`scipy_blas_single_threaded`.
+    and concurrent entries are counted as in :class:`_OneThread`.
     """
-    global _numpy_users, _numpy_saved
-    with _numpy_lock:
-        if _numpy_users == 0:
-            libs = _numpy_blas()
-            _numpy_saved = [(lib, lib.num_threads) for lib in libs]
-            for lib in libs:
-                lib.set_num_threads(1)
-        _numpy_users += 1
-    try:
-        yield
-    finally:
-        with _numpy_lock:
-            _numpy_users -= 1
-            if _numpy_users == 0:
-                for lib, n in _numpy_saved:
-                    lib.set_num_threads(n)
+    return _numpy_pool.held()
 
 
 @contextmanager
