@@ -1,4 +1,7 @@
-"""Data builders shared by the tests."""
+"""Data builders and measurements shared by the tests."""
+
+import gc
+import tracemalloc
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,3 +35,17 @@ def as_kind(X, kind):
 
         return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def traced_peak(function):
+    """Bytes allocated at the peak of ``function()``, above what existed before."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        function()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - before

@@ -25,13 +25,12 @@ A copy of X is much larger than that budget in every test here (``d`` is large
 next to ``K``), so any copy of X, float64 or not, fails these tests.
 """
 
-import gc
-import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _data import traced_peak
 from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning
 
@@ -44,20 +43,6 @@ SPARSE_CLASSES = (sp.csr_array, sp.csc_array, sp.csr_matrix, sp.csc_matrix)
 def budget(n_samples, n_classes, itemsize):
     n_logits = 1 if n_classes == 2 else n_classes
     return 6 * n_samples * n_logits * itemsize + 8 * n_samples * 8 + MiB
-
-
-def traced_peak(function):
-    """Bytes allocated at the peak of ``function()``, above what existed before."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        function()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak - before
 
 
 def _model(solver):

@@ -8,13 +8,12 @@ rounding, derivatives by finite differences through each path, fits to the
 same optimum; and a dense fit's temporary memory is bounded by the block size.
 """
 
-import gc
-import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _data import traced_peak
 from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier, _blocks, _kernels
@@ -191,18 +190,6 @@ def test_an_overflow_in_a_worker_thread_is_the_solvers_error(monkeypatch):
         SoftmaxClassifier(solver="newton-cg").fit(X, y)
 
 
-def _traced_peak(function):
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        function()
-        return tracemalloc.get_traced_memory()[1] - before
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_dense_fits_temporary_memory_is_bounded_by_the_block_not_by_n_times_k(dtype):
     """lbfgs on dense X: beyond the one-hot targets Y the fit keeps (n x K,
@@ -221,7 +208,7 @@ def test_a_dense_fits_temporary_memory_is_bounded_by_the_block_not_by_n_times_k(
             model.fit(X, y)
 
     fit()  # imports and caches first
-    peak = _traced_peak(fit)
+    peak = traced_peak(fit)
     kept = n * k * itemsize + 8 * n * 8  # Y, and length-n vectors (labels, weights)
     threads = 2
     # Per thread: the block's logits/residual, a product of their size, and
