@@ -10,7 +10,7 @@ solvers each counted call is one pass over the data; for stochastic solvers
 import numpy as np
 import softmax_regression
 from softmax_regression import SoftmaxClassifier
-from softmax_regression._loss import LinearSoftmaxLoss
+from softmax_regression._model.loss import LinearSoftmaxLoss
 from softmax_regression._solvers import SOLVERS
 
 from _harness import CallCounter, FitRecord, quiet, sweep_max_iter, timed

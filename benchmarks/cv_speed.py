@@ -37,7 +37,7 @@ from problems import problems  # noqa: E402
 from report import _git_state  # noqa: E402
 
 from softmax_regression import SoftmaxClassifier  # noqa: E402
-from softmax_regression._cv import SoftmaxClassifierCV  # noqa: E402
+from softmax_regression._cv.estimator import SoftmaxClassifierCV  # noqa: E402
 
 SMALL_CS = np.logspace(-3, 3, 10)
 TARGET_LRCV = 0.5

@@ -1,6 +1,6 @@
 """The benchmarks' referee: the package's one float64 reference objective."""
 
-from softmax_regression._referee import (  # noqa: F401  (re-exported)
+from softmax_regression._model.referee import (  # noqa: F401  (re-exported)
     cross_entropy,
     estimator_objective,
     logits,

@@ -280,7 +280,7 @@ THREAD_STUDY = {"medium": ("float64", "float32"), "tall": ("float64", "float32")
 
 def _pass_seconds(problem, dtype, threads, repeats=9):
     """Median seconds of one ``loss_gradient`` pass on ``threads`` threads."""
-    from softmax_regression._loss import LinearSoftmaxLoss
+    from softmax_regression._model.loss import LinearSoftmaxLoss
 
     X, y, _, _ = problem.data(dtype)
     loss = LinearSoftmaxLoss(problem.n_classes, True)

@@ -35,7 +35,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from softmax_regression import SoftmaxClassifier, softmax
-from softmax_regression._referee import estimator_objective
+from softmax_regression._model.referee import estimator_objective
 
 
 def objective(model, X, y, C=1.0):

@@ -1,10 +1,10 @@
 """Multinomial logistic (softmax) regression as a scikit-learn estimator."""
 
-from ._cv import SoftmaxClassifierCV
+from ._cv.estimator import SoftmaxClassifierCV
 from ._estimator import SoftmaxClassifier
-from ._inference import inference
-from ._inference_result import InferenceResult
-from ._loss import log_softmax, softmax
+from ._inference.api import inference
+from ._inference.result import InferenceResult
+from ._model.loss import log_softmax, softmax
 
 __version__ = "0.1.0"
 

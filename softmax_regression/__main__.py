@@ -34,7 +34,7 @@ def _help():
 
 def _run_command(name, argv):
     if name == "compare":
-        from ._compare import main as compare_main
+        from ._cli.compare import main as compare_main
 
         return compare_main(argv)
     raise KeyError(name)  # COMMANDS and this function list the same names

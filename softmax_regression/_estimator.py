@@ -9,10 +9,10 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection, same_labels
-from ._atomic import restore_on_failure
-from ._callbacks import end_tasks, fit_tasks, solver_callback
-from ._compat import (
+from ._utils.arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection, same_labels
+from ._utils.atomic import restore_on_failure
+from ._fitting.callbacks import end_tasks, fit_tasks, solver_callback
+from ._utils.compat import (
     CallbackSupportMixin,
     Interval,
     LinearClassifierMixin,
@@ -23,11 +23,11 @@ from ._compat import (
     get_namespace,
     get_namespace_and_device,
 )
-from ._loss import all_class_scores, log_softmax, softmax
-from ._prepare import can_continue, prepare, previous_coef
+from ._model.loss import all_class_scores, log_softmax, softmax
+from ._fitting.prepare import can_continue, prepare, previous_coef
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
-from ._store import store_result, warn_if_not_converged
+from ._fitting.store import store_result, warn_if_not_converged
 
 
 def _checked_classes(classes):
@@ -353,7 +353,7 @@ class SoftmaxClassifier(
             exactly as it was.
         """
         if is_dask_collection(X):
-            from ._dask import fit_dask
+            from ._dask.fit import fit_dask
 
             with restore_on_failure(self):
                 return fit_dask(self, X, y, sample_weight)
@@ -606,7 +606,7 @@ default=None
 
     def _dask_method(self, name, X, *args):
         """``name`` on a dask collection: lazy, chunk by chunk (``_dask.py``)."""
-        from ._dask import dask_method
+        from ._dask.fit import dask_method
 
         return dask_method(self, name, X, *args)
 

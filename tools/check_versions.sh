@@ -12,8 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(1.7.2 1.8.0 1.9.1)
-tests=(tests/test_sklearn_checks.py tests/test_agreement.py tests/test_bad_input.py tests/test_edge_cases.py tests/test_callbacks.py
-       tests/test_solvers.py tests/test_loss.py tests/test_atomicity.py tests/test_cv.py)
+tests=(tests/estimator/test_sklearn_checks.py tests/estimator/test_agreement.py tests/estimator/test_bad_input.py tests/estimator/test_edge_cases.py tests/estimator/test_callbacks.py
+       tests/solvers/test_solvers.py tests/model/test_loss.py tests/estimator/test_atomicity.py tests/cv/test_cv.py)
 summary=()
 status=0
 for v in "${versions[@]}"; do

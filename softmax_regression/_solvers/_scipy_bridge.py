@@ -1,7 +1,7 @@
 """The one place where 2-D coefficients become scipy's flat float64 vectors."""
 
 import numpy as np
-from .._compat import _convert_to_numpy
+from .._utils.compat import _convert_to_numpy
 
 
 class ScipyBridge:

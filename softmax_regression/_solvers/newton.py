@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from .._threads import solver_threads
+from .._utils.threads import solver_threads
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
 from ._trace import IterationTrace

@@ -9,7 +9,7 @@ class-sorted stream many classes. ``decay = 0`` is the plain running mean.
 
 from dataclasses import dataclass
 
-from .._namespace import namespace
+from .._utils.namespace import namespace
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ mere stall.
 import math
 from dataclasses import dataclass, replace
 
-from .._namespace import namespace
+from .._utils.namespace import namespace
 from .sgd_optimizer import lower_learning_rate, raise_learning_rate, restart_momentum
 
 # Below this base learning rate the adaptive schedule gives up (as in

@@ -8,7 +8,7 @@ returns new coefficients and a new state.
 
 from dataclasses import dataclass, replace
 
-from .._namespace import namespace
+from .._utils.namespace import namespace
 from .sgd_scaling import follow_intercept, precondition
 
 SCHEDULES = ("constant", "invscaling", "adaptive")

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from .._compat import _convert_to_numpy
+from .._utils.compat import _convert_to_numpy
 
 
 def take_rows(A, rows, xp):

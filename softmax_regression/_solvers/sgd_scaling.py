@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .._compat import _convert_to_numpy
-from .._namespace import namespace
+from .._utils.compat import _convert_to_numpy
+from .._utils.namespace import namespace
 from ._overflow import overflow_error
 
 

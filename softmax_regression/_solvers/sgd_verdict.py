@@ -10,7 +10,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from .._namespace import namespace
+from .._utils.namespace import namespace
 from ._overflow import overflow_error, overflow_is_an_error
 from .sgd_monitor import MIN_ETA, STREAM_AVERAGING
 from .sgd_scaling import standardized_optimality

@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import StandardScaler
 
-from softmax_regression._referee import objective as reference_objective
+from softmax_regression._model.referee import objective as reference_objective
 
 
 def text_like(n_samples=20_000, n_features=5_000, density=0.005, n_classes=5, seed=0):

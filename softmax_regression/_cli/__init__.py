@@ -1,0 +1,1 @@
+"""The command line: the compare command, bundled and CSV data, plots."""

@@ -1,0 +1,257 @@
+"""From ``fit(X, y)`` or ``partial_fit(X, y)`` to the problem a solver sees.
+
+One sequence serves every entry point: validate the input, encode the labels,
+weigh the samples (``sample_weight`` times ``class_weight``), build the
+problem with its penalty, and choose the starting coefficients.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from .._utils.arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, same_labels
+from .._utils.compat import _check_sample_weight, _get_feature_names, get_namespace_and_device, move_to
+from .._model.loss import LinearSoftmaxLoss
+from .._model.penalties import penalty_from_params
+from .._model.problem import SoftmaxProblem
+from .._solvers import SOLVERS
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one call turns its input into.
+
+    Attributes
+    ----------
+    problem : SoftmaxProblem
+        Sample weights normalized to sum to one over this call's rows.
+    classes : ndarray
+        The sorted labels, in y's namespace and device.
+    total : float
+        Total sample weight of this call (class weights included).
+    features : dict
+        ``n_features_in_`` and ``feature_names_in_`` read from X (empty when
+        the call keeps those of an earlier fit).
+    """
+
+    problem: SoftmaxProblem
+    classes: object
+    total: float
+    features: dict
+
+
+def check_solver_penalty(estimator):
+    """Refuse an L1 part of the penalty for a solver that cannot handle one."""
+    has_l1 = estimator.l1_ratio > 0 and estimator.C != np.inf
+    if has_l1 and not SOLVERS[estimator.solver].supports_l1:
+        working = sorted(name for name, spec in SOLVERS.items() if spec.supports_l1)
+        raise ValueError(
+            f"solver={estimator.solver!r} does not support an L1 penalty "
+            f"(l1_ratio={estimator.l1_ratio!r}); use l1_ratio=0 or one of the "
+            f"solvers {working}."
+        )
+
+
+def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
+            weight_before=0.0):
+    """Validate, encode and weigh ``X, y`` into a :class:`Prepared` problem.
+
+    Parameters
+    ----------
+    estimator : SoftmaxClassifier
+        Read for its parameters; ``validate_data`` checks the feature count
+        against it when ``reset=False``.
+    X, y, sample_weight
+        As passed to ``fit`` or ``partial_fit``.
+    classes : ndarray or None
+        The sorted labels of a stream (``partial_fit``), or None to take them
+        from ``y`` (``fit``), which then must have two classes with weight.
+    reset : bool
+        Whether this call sets the number and names of the features.
+    weight_before : float
+        Sample weight seen by earlier calls of a stream: the penalty is
+        divided by ``weight_before + total``.
+    """
+    check_solver_penalty(estimator)
+    classes_from_y = classes is None
+    # Weights and label indices follow X to its namespace and device; the
+    # labels themselves (classes_) stay in y's, as in scikit-learn.
+    xp, _, device = get_namespace_and_device(X)
+    sample_weight = move_to(sample_weight, xp=xp, device=device)
+    features = {}
+    if reset:
+        features = {"feature_names_in_": _get_feature_names(X)}
+    X, y = validate_data(
+        estimator, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=reset
+    )
+    if reset:
+        features["n_features_in_"] = X.shape[1]
+    encoder = LabelEncoder()
+    if classes_from_y:
+        check_classification_targets(y)
+        y_index = encoder.fit_transform(y)
+        classes = encoder.classes_
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(estimator).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {host_numpy(classes)[0]!r}."
+            )
+    else:
+        encoder.classes_ = classes
+        known = host_numpy(classes).tolist()
+        # Compared as Python values, so that 0 and "0" are different labels.
+        unknown = sorted(set(np.unique(host_numpy(y)).tolist()) - set(known), key=repr)
+        if unknown:
+            raise ValueError(f"y contains labels that are not in classes={known}: {unknown}")
+        y_index = encoder.transform(y)
+    y_index = move_to(y_index, xp=xp, device=device)
+    weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
+    relative_total = float(xp.sum(weights))
+    total = scale * relative_total  # inf for weights near the largest float: no penalty
+    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
+    problem = SoftmaxProblem(
+        X=X,
+        Y=loss.one_hot(y_index, X.dtype),
+        sample_weight=weights / relative_total,
+        loss=loss,
+        # The total weight as factors, so that the penalty's scale is formed
+        # without overflow (see penalty_from_params).
+        penalty=penalty_from_params(
+            estimator.C, estimator.l1_ratio,
+            *((weight_before + total,) if weight_before else (scale, relative_total)),
+        ),
+    )
+    if classes_from_y:
+        _check_weighted_classes(problem, classes)
+    return Prepared(problem=problem, classes=classes, total=total, features=features)
+
+
+def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
+    """``sample_weight * class_weight`` divided by its largest value, and that value.
+
+    Dividing by the largest weight first keeps every later sum finite for
+    weights anywhere in the floating-point range (1e-320 or 1e308 alike);
+    the scale comes back separately, as a Python float.
+
+    Returns
+    -------
+    weights : array of shape (n_samples,)
+        In ``[0, 1]``, in X's dtype, namespace and device.
+    scale : float
+        The largest weight.
+    """
+    weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
+    # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
+    xp, _, device = get_namespace_and_device(X)
+    weights = move_to(weights, xp=xp, device=device)
+    if not bool(xp.all(xp.isfinite(weights))):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    scale = float(xp.max(weights))
+    if not scale > 0:
+        raise ValueError("The sample weights are all zero: nothing to fit.")
+    weights = weights / scale
+    if estimator.class_weight is not None:
+        if isinstance(estimator.class_weight, str):
+            # "balanced": w_i * total / (K * class total), formed as the share
+            # w_i / class total (at most 1) times total / K (at most n), so
+            # that no factor overflows however small a class's weights are.
+            totals = class_totals_of(y_index, weights, classes.shape[0])
+            # A class without weight has only zero weights: any divisor will do.
+            divisor = xp.asarray(np.where(totals > 0, totals, 1.0), dtype=weights.dtype,
+                                 device=device)
+            weights = weights / xp.take(divisor, y_index, axis=0) * (
+                float(np.sum(totals)) / classes.shape[0])
+        else:
+            per_class = class_weights(estimator.class_weight, classes, y_index, weights)
+            weights = weights * xp.take(
+                xp.asarray(per_class, dtype=weights.dtype, device=device), y_index, axis=0)
+        # Class weights near the largest float: the products overflow.
+        if not bool(xp.all(xp.isfinite(weights))):
+            raise ValueError(
+                "sample_weight times class_weight overflows: the class weights are too "
+                "large; divide them all by the same factor (only their ratios and C "
+                "matter)."
+            )
+        relative = float(xp.max(weights))
+        if not relative > 0:
+            raise ValueError("The sample weights times the class weights are all zero: "
+                             "nothing to fit.")
+        weights, scale = weights / relative, scale * relative
+    return xp.astype(weights, X.dtype), scale
+
+
+def class_totals_of(y_index, weights, n_classes):
+    """Total weight of each class, host float64."""
+    return np.bincount(host_numpy(y_index), weights=np.asarray(host_numpy(weights), np.float64),
+                       minlength=n_classes).astype(np.float64)
+
+
+def class_weights(class_weight, classes, y_index, sample_weight):
+    """One non-negative finite weight per class (host float64), checked.
+
+    ``"balanced"`` gives ``total / (n_classes * class total)`` as in
+    scikit-learn, and 0 to a class without weight (its rows weigh nothing
+    whatever its class weight).
+    """
+    labels = host_numpy(classes)
+    if isinstance(class_weight, str):  # "balanced", the only string allowed
+        totals = class_totals_of(y_index, sample_weight, len(labels))
+        with np.errstate(divide="ignore", over="ignore"):
+            per_class = np.sum(totals / totals.max()) / (len(labels) * (totals / totals.max()))
+        return np.where(totals > 0, per_class, 0.0)
+    known = set(labels.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight has keys that are not classes: {sorted(unknown, key=repr)}; "
+            f"the classes are {labels.tolist()}."
+        )
+    per_class = np.array([class_weight.get(label, 1.0) for label in labels.tolist()],
+                         dtype=np.float64)
+    bad = {label: value for label, value in zip(labels.tolist(), per_class.tolist())
+           if not (np.isfinite(value) and value >= 0)}
+    if bad:
+        raise ValueError(
+            f"class_weight must be finite and non-negative; got {bad}."
+        )
+    return per_class
+
+
+def _check_weighted_classes(problem, classes):
+    class_totals = problem.class_totals()
+    if np.count_nonzero(class_totals > 0) < 2:
+        names = host_numpy(classes).tolist()
+        raise ValueError(
+            "The sample weights leave fewer than 2 classes with positive weight "
+            f"(share of the total weight per class: "
+            f"{dict(zip(names, class_totals.tolist()))}); at least 2 classes must "
+            "have positive weight."
+        )
+
+
+def can_continue(estimator, problem, classes):
+    """Whether the fitted ``coef_`` fits ``problem`` and ``classes`` (warm start)."""
+    return (
+        hasattr(estimator, "coef_")
+        and tuple(estimator.coef_.shape) == (problem.coef_shape[0], problem.n_features)
+        and same_labels(estimator.classes_, classes)
+    )
+
+
+def previous_coef(estimator, problem):
+    """The fitted coefficients in the problem's layout, dtype, namespace and device.
+
+    A missing intercept column (fitted with ``fit_intercept=False``) starts
+    at zero; an intercept that is no longer fitted is dropped.
+    """
+    xp, device = problem.namespace_and_device
+    coef = estimator.coef_
+    coef = coef.toarray() if hasattr(coef, "toarray") else coef
+    coef = xp.asarray(coef, dtype=problem.dtype, device=device)
+    if not problem.loss.fit_intercept:
+        return xp.asarray(coef, copy=True)
+    intercept = xp.asarray(estimator.intercept_, dtype=problem.dtype, device=device)
+    return xp.concat([coef, intercept[:, None]], axis=1)

@@ -1,0 +1,510 @@
+"""Stable softmax and the multinomial cross-entropy of a linear model.
+
+Everything here is a pure function of its arguments: nothing is cached between
+calls, and all arithmetic happens in the dtype, array namespace and device of
+the input (float32 stays float32; a CUDA tensor stays on its GPU; scipy sparse
+``X`` is never densified). Only array-API operations are used, so NumPy,
+PyTorch, CuPy and array-api-strict arrays all work.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import kernels as _kernels
+from .blocks import plan, sum_over_blocks
+from .._utils.compat import _convert_to_numpy, device
+from .._utils.namespace import namespace
+
+
+def _as_float_array(z, xp):
+    z = xp.asarray(z)
+    if not xp.isdtype(z.dtype, "real floating"):
+        z = xp.astype(z, xp.float64)
+    return z
+
+
+def softmax(z, axis=-1):
+    """Softmax of ``z`` along ``axis``, stable for any finite input.
+
+    ``softmax(z)_k = exp(z_k) / sum_j exp(z_j)``, computed after shifting by the
+    maximum along ``axis`` so that no exponential overflows.
+
+    Parameters
+    ----------
+    z : array-like
+        Logits. Integer input is converted to float64; float32 stays float32.
+    axis : int, default=-1
+        Axis along which the probabilities sum to one.
+
+    Returns
+    -------
+    p : ndarray
+        Same shape as ``z``; entries in [0, 1] that sum to 1 along ``axis``.
+
+    Examples
+    --------
+    >>> from softmax_regression import softmax
+    >>> softmax([1000.0, 1000.0]).tolist()
+    [0.5, 0.5]
+    """
+    xp = namespace(z)
+    z = _as_float_array(z, xp)
+    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
+    e /= xp.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(z, axis=-1):
+    """Logarithm of :func:`softmax`, computed without forming the softmax.
+
+    ``log_softmax(z)_k = z_k - logsumexp(z)``, so a logit gap of 1e4 gives
+    ``-1e4`` and not ``-inf``.
+
+    Parameters
+    ----------
+    z : array-like
+        Logits. Integer input is converted to float64; float32 stays float32.
+    axis : int, default=-1
+        Axis along which to normalize.
+
+    Returns
+    -------
+    log_p : ndarray
+        Same shape as ``z``, all entries <= 0.
+
+    Examples
+    --------
+    >>> from softmax_regression import log_softmax
+    >>> log_softmax([0.0, 1e4]).tolist()
+    [-10000.0, 0.0]
+    """
+    xp = namespace(z)
+    z = _as_float_array(z, xp)
+    shifted = z - xp.max(z, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def all_class_scores(scores):
+    """Decision scores with one column per class.
+
+    A binary model's ``decision_function`` is 1-D (the logit of the second
+    class); the first class is the reference with logit 0.
+    """
+    if scores.ndim != 1:
+        return scores
+    xp = namespace(scores)
+    return xp.stack([xp.zeros_like(scores), scores], axis=1)
+
+
+def _exp_in_place(Z, xp):
+    """``exp(Z)``, written into Z's own buffer where the namespace allows it."""
+    if isinstance(Z, np.ndarray):
+        return np.exp(Z, out=Z)
+    return xp.exp(Z)
+
+
+class LinearSoftmaxLoss:
+    """Weighted multinomial cross-entropy of a linear model.
+
+    Conventions
+    -----------
+    - ``coef`` is 2-D, shape ``(n_logits, n_features + fit_intercept)``; the
+      intercept, when fitted, is its last column.
+    - ``n_logits == n_classes`` for three or more classes (the symmetric
+      multinomial model). For two classes ``n_logits == 1``: the first class is
+      a reference whose logit is pinned to 0, so the model is the binary
+      logistic one, ``P(y = 1) = sigmoid(z)``.
+    - ``Y`` is the one-hot target over the free logits, shape
+      ``(n_samples, n_logits)``, in X's dtype: for two classes the indicator of
+      the second class.
+    - ``sample_weight`` has shape ``(n_samples,)``. The loss is the plain
+      weighted sum ``sum_i s_i CE_i``; any normalization is the caller's.
+    - Gradients and Hessian products have the shape of ``coef``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes, at least 2.
+    fit_intercept : bool
+        Whether ``coef`` carries an intercept column.
+    """
+
+    def __init__(self, n_classes, fit_intercept):
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.pinned_reference = n_classes == 2
+        self.n_logits = 1 if self.pinned_reference else n_classes
+        self._kernel = _kernels.compiled_kernel(binary=self.pinned_reference)
+
+    def one_hot(self, y_index, dtype):
+        """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
+        xp = namespace(y_index)
+        first_free = 1 if self.pinned_reference else 0
+        classes = xp.arange(first_free, self.n_classes, device=device(y_index))
+        return xp.astype(y_index[:, None] == classes[None, :], dtype)
+
+    def coef_shape(self, n_features):
+        return (self.n_logits, n_features + int(self.fit_intercept))
+
+    def logits(self, coef, X):
+        """Raw logits ``Z = X W^T + b`` of the free classes, shape (n, n_logits)."""
+        n_features = X.shape[1]
+        Z = X @ coef[:, :n_features].T
+        if self.fit_intercept:
+            Z += coef[:, n_features]
+        return Z
+
+    def _transpose_product(self, R, X):
+        """``[R^T X, sum_i R_i]``: the gradient-shaped product of a residual."""
+        # R^T X is computed as one GEMM on dense X, which is faster than
+        # X^T R for C-ordered X; sparse X goes through its own transpose.
+        if sp.issparse(X):
+            G = (X.T @ R).T
+        else:
+            G = R.T @ X
+        if self.fit_intercept:
+            xp = namespace(R)
+            G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
+        return G
+
+    def _log_normalizer_and_proba(self, Z):
+        """``logsumexp`` over all classes and the probabilities of the free ones.
+
+        Shifting by the row maximum ``m`` (including the pinned 0 logit) keeps
+        every exponent <= 0, so no exponential overflows and the normalizer
+        ``s >= 1`` never underflows. ``Z`` is overwritten: its buffer becomes
+        the probabilities (one n x K array per evaluation, not four).
+        """
+        xp = namespace(Z)
+        m = xp.max(Z, axis=1, keepdims=True)
+        if self.pinned_reference:
+            m = xp.clip(m, min=0.0)
+        Z -= m
+        P = _exp_in_place(Z, xp)
+        s = xp.sum(P, axis=1, keepdims=True)
+        if self.pinned_reference:
+            s += xp.exp(-m)
+        P /= s
+        return (m + xp.log(s))[:, 0], P
+
+    def _value_and_proba(self, Z, Y, sample_weight):
+        """``sum_i s_i CE_i`` and the probabilities, from logits ``Z`` (overwritten)."""
+        xp = namespace(Y)
+        # CE_i = logsumexp(z_i) - z_i[y_i]; z_i[y_i] is read before Z is reused.
+        true_logit = xp.vecdot(Z, Y, axis=-1)
+        lse, P = self._log_normalizer_and_proba(Z)
+        # Summed in float64: in float32 the objective would be quantized to
+        # ~6e-8 relative, below which L-BFGS sees no decrease and stops.
+        per_sample = xp.astype(sample_weight * (lse - true_logit), xp.float64)
+        return float(xp.sum(per_sample)), P
+
+    # -- one block: the evaluation every scheduler sums ----------------------
+    # Three ways to evaluate a block, chosen by _block_path (measured, one
+    # thread, value + gradient against the two-product floor): dense NumPy X
+    # with the logits laid out K x rows, 1.04x-1.4x (the reductions over the
+    # few classes run along contiguous rows of the block, in the data's
+    # dtype); scipy sparse X through scikit-learn's compiled loss, 1.26x on
+    # the sparse benchmark problem (it computes in float64 whatever the
+    # input, so on dense X it is slower: 1.4x-2.4x); any other array
+    # namespace with the array-API code, as one block.
+    def _block_path(self, X, Y, sample_weight):
+        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays."""
+        if not (isinstance(Y, np.ndarray) and isinstance(sample_weight, np.ndarray)):
+            return "array-api"
+        if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+            return "k-major"
+        if sp.issparse(X) and self._kernel is not None and X.dtype.kind == "f":
+            return "compiled"
+        return "array-api"
+
+    def _kmajor_block(self, coef, X, Y, sample_weight, with_gradient=True, proba_out=None):
+        """Value and gradient of a dense NumPy block, logits laid out K x rows.
+
+        ``Z^T = W X^T + b`` has one contiguous row per free class, so the
+        maximum, sum and normalizer over classes are K - 1 vectorized
+        operations along rows of the block instead of reductions along
+        rows of K numbers. With ``proba_out`` the probabilities are written
+        there (rows x K). The residual reuses the logits' buffer.
+        """
+        d = X.shape[1]
+        Zt = coef[:, :d] @ X.T
+        if self.fit_intercept:
+            Zt += coef[:, d:]
+        Yt = Y.T
+        true_logit = np.einsum("km,km->m", Zt, Yt)
+        m = np.max(Zt, axis=0)
+        if self.pinned_reference:
+            np.maximum(m, 0.0, out=m)  # the pinned logit 0 is in the maximum
+        Zt -= m
+        np.exp(Zt, out=Zt)
+        s = np.sum(Zt, axis=0)
+        if self.pinned_reference:
+            s += np.exp(-m)
+        # CE_i = m_i + log s_i - z_i[y_i], weighted, then summed in float64
+        # by numpy's pairwise summation (a dot product's running sum lost
+        # enough digits to move Newton-CG's stop at the limit of precision).
+        per_sample = np.log(s)
+        per_sample += m
+        per_sample -= true_logit
+        per_sample *= sample_weight
+        value = float(np.sum(per_sample, dtype=np.float64))
+        if not with_gradient:
+            return value, None
+        Zt /= s
+        if proba_out is not None:
+            proba_out[...] = Zt.T
+        Zt -= Yt
+        Zt *= sample_weight
+        G = Zt @ X
+        if self.fit_intercept:
+            G = np.concatenate([G, np.sum(Zt, axis=1)[:, None]], axis=1)
+        return value, G
+
+    def _block_value_residual(self, coef, X, Y, sample_weight, path):
+        """Value and weighted residual ``R = s * (P - Y)`` (rows x K) of one block.
+
+        ``R`` reuses the logits' buffer: the compiled kernel writes it in the
+        same loop that reads the logits; the array-API path goes through the
+        probabilities.
+        """
+        Z = self.logits(coef, X)
+        if path == "compiled":
+            value = _kernels.residual_in_place(
+                self._kernel, Z, self.class_index(Y), sample_weight
+            )
+            return value, Z
+        value, R = self._value_and_proba(Z, Y, sample_weight)
+        R -= Y  # the probabilities are not needed afterwards: reuse their buffer
+        R *= sample_weight[:, None]
+        return value, R
+
+    def _block_loss_gradient(self, coef, X, Y, sample_weight):
+        path = self._block_path(X, Y, sample_weight)
+        if path == "k-major":
+            return self._kmajor_block(coef, X, Y, sample_weight)
+        value, R = self._block_value_residual(coef, X, Y, sample_weight, path)
+        return value, self._transpose_product(R, X)
+
+    def _block_value(self, coef, X, Y, sample_weight):
+        path = self._block_path(X, Y, sample_weight)
+        if path == "k-major":
+            return self._kmajor_block(coef, X, Y, sample_weight, with_gradient=False)[0]
+        Z = self.logits(coef, X)
+        if path == "compiled":
+            return _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
+        return self._value_and_proba(Z, Y, sample_weight)[0]
+
+    def _map_reduce(self, evaluate, X):
+        """Sum of ``evaluate(start, stop) -> (value, gradient-shaped array)`` over X's blocks.
+
+        ``evaluate`` gets the row range of one block. With one block its
+        result is returned as it is; partial sums are float64 for NumPy, and
+        the array comes back in its own dtype.
+        """
+        blocks, threads = plan(X, self.n_logits)
+        if len(blocks) == 1:
+            return evaluate(*blocks[0])
+        dtype = X.dtype
+        value, total = sum_over_blocks(evaluate, blocks, threads)
+        return value, (None if total is None else total.astype(dtype, copy=False))
+
+    def loss(self, coef, X, Y, sample_weight):
+        """Value of ``sum_i s_i CE_i``."""
+        rows = _Rows(X, Y, sample_weight)
+        return float(self._map_reduce(
+            lambda start, stop: (self._block_value(coef, *rows(start, stop)), None), X
+        )[0])
+
+    def loss_gradient(self, coef, X, Y, sample_weight):
+        """Value and gradient from one pass (two matrix products).
+
+        d CE_i / d z_ik = p_ik - y_ik, so the gradient is ``R^T [X, 1]`` with the
+        weighted residual ``R = s * (P - Y)``.
+        """
+        rows = _Rows(X, Y, sample_weight)
+
+        return self._map_reduce(
+            lambda start, stop: self._block_loss_gradient(coef, *rows(start, stop)), X
+        )
+
+    def loss_gradient_hessian_product(self, coef, X, Y, sample_weight):
+        """Value, gradient and a Hessian-vector product closure at ``coef``.
+
+        Returns
+        -------
+        value : float
+        gradient : ndarray of shape ``coef.shape``
+        hessp : callable
+            ``hessp(V)`` returns ``H V`` for a direction ``V`` of ``coef``'s
+            shape, reusing the probabilities computed here.
+        """
+        value, gradient, P = self.loss_gradient_proba(coef, X, Y, sample_weight)
+        return value, gradient, lambda V: self.hessian_product(V, X, P, sample_weight)
+
+    def loss_gradient_proba(self, coef, X, Y, sample_weight):
+        """Value, gradient and the probabilities of the free logits at ``coef``.
+
+        The probabilities are what :meth:`hessian_product` needs; a caller
+        that keeps them (row chunks on dask workers) computes Hessian
+        products at ``coef`` without recomputing the logits.
+        """
+        rows = _Rows(X, Y, sample_weight)
+
+        if self._block_path(X, Y, sample_weight) == "k-major":
+            P = np.empty((X.shape[0], self.n_logits), dtype=X.dtype)
+
+            def evaluate(start, stop):
+                Xb, Yb, sb = rows(start, stop)
+                return self._kmajor_block(coef, Xb, Yb, sb, proba_out=P[start:stop])
+
+            value, G = self._map_reduce(evaluate, X)
+            return value, G, P
+
+        # Sparse or another namespace: one block.
+        Z = self.logits(coef, X)
+        if self._block_path(X, Y, sample_weight) == "compiled":
+            # The value from the same compiled loop as loss_gradient's: a
+            # solver that mixes both entry points compares equal numbers.
+            compiled_value = _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
+        else:
+            compiled_value = None
+        value, P = self._value_and_proba(Z, Y, sample_weight)
+        if compiled_value is not None:
+            value = compiled_value
+        R = P - Y
+        R *= sample_weight[:, None]
+        return value, self._transpose_product(R, X), P
+
+    def hessian_product(self, V, X, P, sample_weight):
+        """``H V``: the Hessian at the probabilities ``P`` times a direction ``V``."""
+        rows = _Rows(X, P, sample_weight)
+
+        def evaluate(start, stop):
+            Xb, Pb, sb = rows(start, stop)
+            xp = namespace(Pb)
+            # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
+            # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
+            # reference logit never moves, so its term is 0 in that sum.
+            dR = self.logits(V, Xb)
+            dR *= Pb
+            dR -= Pb * xp.sum(dR, axis=1, keepdims=True)
+            dR *= sb[:, None]
+            return 0.0, self._transpose_product(dR, Xb)
+
+        return self._map_reduce(evaluate, X)[1]
+
+    # -- what depends on the class parametrization ---------------------------
+    # Everything below reads ``pinned_reference``, so that nothing outside
+    # this class needs to know that a binary model has one free logit.
+    def class_index(self, Y):
+        """Class indices ``0..n_classes-1`` recovered from one-hot targets ``Y``."""
+        xp = namespace(Y)
+        if self.pinned_reference:
+            return xp.astype(Y[:, 0], xp.int64)
+        return xp.argmax(Y, axis=1)
+
+    def full_logits(self, coef, X):
+        """Logits of all ``n_classes`` classes, the pinned reference's 0 included."""
+        xp = namespace(coef)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
+        return Z
+
+    def predicted_index(self, coef, X):
+        """Index of the most probable class of each row of ``X``."""
+        xp = namespace(coef)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            return xp.astype(Z[:, 0] > 0, xp.int64)
+        return xp.argmax(Z, axis=1)
+
+    def class_totals(self, Y, sample_weight):
+        """Total sample weight of each of the ``n_classes`` classes, on the host (float64)."""
+        xp = namespace(Y)
+        totals = np.asarray(
+            # A vector-matrix product: no n x K temporary.
+            _convert_to_numpy(xp.matmul(sample_weight, Y), xp), dtype=np.float64
+        )
+        if self.pinned_reference:
+            totals = np.concatenate([[float(xp.sum(sample_weight)) - totals[0]], totals])
+        return totals
+
+    def prior_intercepts(self, class_totals):
+        """Intercepts of the best model with ``W = 0``: the log class priors.
+
+        Returns zeros (host, float64, shape ``(n_logits,)``) when a class has
+        no weight, where the log prior would be ``-inf``.
+        """
+        if not np.all(class_totals > 0):
+            return np.zeros(self.n_logits)
+        log_prior = np.log(class_totals)
+        if self.pinned_reference:
+            return np.array([log_prior[1] - log_prior[0]])
+        return log_prior - log_prior.mean()
+
+    def separates(self, coef, X, Y, sample_weight):
+        """Whether ``coef`` puts every weighted sample strictly in its class.
+
+        Then scaling ``coef`` up lowers the loss forever: without a penalty
+        the objective has no minimizer.
+        """
+        xp = namespace(Y)
+        Z = self.logits(coef, X)
+        if self.pinned_reference:
+            Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
+            Y = xp.concat([1 - Y, Y], axis=1)
+        true_logit = xp.sum(Z * Y, axis=1)
+        best_other = xp.max(xp.where(Y > 0, xp.full_like(Z, -xp.inf), Z), axis=1)
+        margin_ok = (true_logit > best_other) | (sample_weight == 0)
+        return bool(xp.all(margin_ok))
+
+    def weights_and_intercept(self, coef, n_features, center_weights):
+        """``(W, b)`` of ``coef`` in LogisticRegression's representation.
+
+        Adding the same vector to every class's logits changes no probability;
+        for three or more classes the symmetric (zero-sum) representative is
+        LogisticRegression's, so the intercepts (and, with ``center_weights``,
+        the weights: the optimum of a smooth penalty is centered anyway) are
+        centered. ``b`` is zeros without an intercept column.
+        """
+        xp = namespace(coef)
+        W = coef[:, :n_features]
+        if self.fit_intercept:
+            intercept = coef[:, n_features]
+        else:
+            intercept = xp.zeros(coef.shape[0], dtype=coef.dtype, device=device(coef))
+        if not self.pinned_reference:
+            intercept = intercept - xp.mean(intercept)
+            if center_weights:
+                W = W - xp.mean(W, axis=0)
+        return xp.asarray(W, copy=True), xp.asarray(intercept, copy=True)
+
+
+class _Rows:
+    """Row slices ``(X, Y, sample_weight)[start:stop]`` of one pass's arrays.
+
+    The whole range hands back the arrays themselves (no copy of a sparse X).
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.arrays = (X, Y, sample_weight)
+        self.n = X.shape[0]
+
+    def __call__(self, start, stop):
+        if start == 0 and stop == self.n:
+            return self.arrays
+        return tuple(a[start:stop] for a in self.arrays)
+
+
+def _sum_parts(parts):
+    """``(sum of values, sum of arrays)`` of NumPy block results, in block order.
+
+    The arrays (gradient-shaped, small) are summed in float64 and returned in
+    their own dtype.
+    """
+    value = sum(part[0] for part in parts)
+    total = np.zeros(parts[0][1].shape, dtype=np.float64)
+    for part in parts:
+        total += part[1]
+    return value, total.astype(parts[0][1].dtype, copy=False)

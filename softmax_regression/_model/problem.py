@@ -1,0 +1,137 @@
+"""The optimization problem a solver sees: data, loss and penalty together."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._utils.compat import get_namespace_and_device
+from .loss import LinearSoftmaxLoss
+from .._utils.namespace import namespace
+from .penalties import ElasticNet
+
+
+@dataclass(frozen=True)
+class SoftmaxProblem:
+    """Minimize ``sum_i w_i CE_i(coef) + penalty(W)`` over a 2-D ``coef``.
+
+    ``sample_weight`` is normalized to sum to one and the penalty is divided
+    by the same total (see :func:`~._penalties.penalty_from_params`), so the
+    objective is a weighted mean and ``tol`` is scale-free. The coefficient
+    layout is :class:`~._loss.LinearSoftmaxLoss`'s.
+
+    Parameters
+    ----------
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_logits)
+        One-hot targets of the free logits, in X's dtype.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative, summing to one, in X's dtype.
+    loss : LinearSoftmaxLoss
+    penalty : ElasticNet
+    """
+
+    X: object
+    Y: object
+    sample_weight: object
+    loss: LinearSoftmaxLoss
+    penalty: ElasticNet
+
+    @property
+    def namespace_and_device(self):
+        """The array namespace and device of the problem's arrays."""
+        xp, _, device = get_namespace_and_device(self.Y)
+        return xp, device
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    @property
+    def coef_shape(self):
+        return self.loss.coef_shape(self.n_features)
+
+    def weights(self, coef):
+        """The penalized block ``W`` of ``coef`` (the intercept column excluded)."""
+        return coef[:, : self.n_features]
+
+    def _with_penalty_block(self, G, penalty_block):
+        if self.loss.fit_intercept:
+            xp = namespace(G)
+            zeros = xp.zeros_like(G[:, -1:])
+            penalty_block = xp.concat([penalty_block, zeros], axis=1)
+        return G + penalty_block
+
+    def objective(self, coef):
+        """Full objective: loss plus smooth and non-smooth penalty."""
+        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight)
+        return loss + self.penalty.value(self.weights(coef))
+
+    def add_smooth_penalty(self, value, G, coef):
+        """Add the smooth (L2) penalty's value and gradient at ``coef`` to the loss's.
+
+        Works on any namespace: the scipy solvers call it on host copies of
+        the coefficients and gradient, which saves device round trips.
+        """
+        if not self.penalty.l2_strength:
+            return value, G
+        W = self.weights(coef)
+        value = value + self.penalty.smooth_value(W)
+        return value, self._with_penalty_block(G, self.penalty.smooth_gradient(W))
+
+    def add_smooth_penalty_hessp(self, HV, V):
+        """Add the smooth penalty's Hessian times ``V`` to the loss's ``HV``."""
+        if not self.penalty.l2_strength:
+            return HV
+        return self._with_penalty_block(HV, self.penalty.smooth_hessian_product(self.weights(V)))
+
+    def loss_gradient(self, coef):
+        """The loss's value and gradient (no penalty), from one pass over the data."""
+        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
+
+    def smooth_value_gradient(self, coef):
+        """Value and gradient of loss plus the smooth (L2) part of the penalty."""
+        value, G = self.loss_gradient(coef)
+        return self.add_smooth_penalty(value, G, coef)
+
+    def loss_gradient_hessp(self, coef):
+        """The loss's value, gradient and Hessian-vector closure (no penalty)."""
+        return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight)
+
+    def class_totals(self):
+        """Total (normalized) sample weight of each class, as a host NumPy array."""
+        return self.loss.class_totals(self.Y, self.sample_weight)
+
+    def initial_coef(self):
+        """``W = 0`` with the intercepts at the log class priors, in the problem's arrays.
+
+        The optimum of the model with ``W = 0``: usually much closer to the
+        solution than all zeros.
+        """
+        xp, device = self.namespace_and_device
+        coef = np.zeros(self.coef_shape)
+        if self.loss.fit_intercept:
+            coef[:, self.n_features] = self.loss.prior_intercepts(self.class_totals())
+        return xp.asarray(coef, dtype=self.dtype, device=device)
+
+    def optimality(self, coef, G):
+        """Largest violation of the first-order optimality conditions.
+
+        ``G`` is the smooth gradient at ``coef``. Zero exactly at a minimizer;
+        this is the quantity every solver compares with ``tol``.
+        """
+        xp = namespace(G)
+        d = self.n_features
+        violation = float(
+            xp.max(self.penalty.subgradient_distance(coef[:, :d], G[:, :d]))
+        ) if d else 0.0
+        if self.loss.fit_intercept:
+            violation = max(violation, float(xp.max(xp.abs(G[:, d]))))
+        return violation
+
+    def separates(self, coef):
+        """Whether ``coef`` separates the weighted samples (see the loss)."""
+        return self.loss.separates(coef, self.X, self.Y, self.sample_weight)

@@ -1,0 +1,32 @@
+"""Small conversions between an input's array namespace and the host."""
+
+import numpy as np
+
+from .compat import _convert_to_numpy, get_namespace
+
+# What every entry point accepts as X: sparse stays sparse, float32 stays float32.
+ACCEPTED_SPARSE = ["csr", "csc"]
+
+
+def float_dtypes(X):
+    """The floating dtypes kept as they are, in X's array namespace."""
+    xp, _ = get_namespace(X)
+    return [xp.float64, xp.float32]
+
+
+def host_numpy(array):
+    """``array`` as a NumPy array on the host (labels, K class totals, ...)."""
+    return _convert_to_numpy(array, get_namespace(array)[0])
+
+
+def same_labels(a, b):
+    """Whether two label arrays (any namespace) hold the same labels in order."""
+    a, b = host_numpy(a), host_numpy(b)
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a dask array or data frame (without importing dask)."""
+    return type(obj).__module__.partition(".")[0] == "dask" or (
+        type(obj).__module__.startswith("dask_expr")
+    )

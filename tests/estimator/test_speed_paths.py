@@ -1,0 +1,264 @@
+"""Every way of running a pass gives the same numbers.
+
+A pass over the data is a sum over row blocks (``_blocks.py``) of one block
+evaluation, done by scikit-learn's compiled loss for NumPy floats or by the
+array-API code (``_loss.py``). Each path is forced here and compared with the
+one-block array-API evaluation: values, gradients and Hessian products to
+rounding, derivatives by finite differences through each path, fits to the
+same optimum; and a dense fit's temporary memory is bounded by the block size.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import traced_peak
+from sklearn.exceptions import ConvergenceWarning
+
+from softmax_regression import SoftmaxClassifier
+from softmax_regression._model import blocks as _blocks
+from softmax_regression._model import kernels as _kernels
+from softmax_regression._model.loss import LinearSoftmaxLoss
+from softmax_regression._fitting.prepare import prepare
+from softmax_regression._model.referee import objective
+from softmax_regression._solvers import SOLVERS
+
+EVALUATIONS = ["array-api", "compiled", "k-major"]
+SCHEDULES = ["one-block", "blocked", "threaded"]
+PATHS = [f"{e}/{s}" for e in EVALUATIONS for s in SCHEDULES]
+
+
+@pytest.fixture
+def path(request, monkeypatch):
+    """Force one path: a block evaluation, and one block, blocks of 64 rows, or 2 threads."""
+    evaluation, schedule = request.param.split("/")
+    if evaluation == "compiled" and _kernels.compiled_kernel(binary=False) is None:
+        pytest.skip("this scikit-learn has no compiled multinomial loss")
+    natural = LinearSoftmaxLoss._block_path
+
+    def forced(self, X, Y, sample_weight):
+        if natural(self, X, Y, sample_weight) == "array-api" and not isinstance(Y, np.ndarray):
+            return "array-api"
+        if evaluation == "k-major" and not isinstance(X, np.ndarray):
+            return natural(self, X, Y, sample_weight)  # dense NumPy X only
+        return evaluation
+
+    monkeypatch.setattr(LinearSoftmaxLoss, "_block_path", forced)
+    if schedule == "one-block":
+        monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 10**9)
+    else:
+        monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 64)
+        monkeypatch.setattr(_blocks, "pass_threads", lambda: 2 if schedule == "threaded" else 1)
+    return request.param
+
+
+def _data(n_classes, dtype, sparse, n=300, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.5] = 0.0
+        X = sp.csr_array(X)
+    y = rng.integers(0, n_classes, size=n)
+    w = rng.uniform(0.0, 2.0, size=n)
+    w[::7] = 0.0  # zero weights are allowed and must stay out of every sum
+    return X.astype(dtype), y, w.astype(dtype)
+
+
+def _reference(coef, X, y, w, fit_intercept):
+    """float64 weighted cross-entropy sum from the package's referee."""
+    coef = np.asarray(coef, dtype=np.float64)
+    d = X.shape[1]
+    intercept = coef[:, d] if fit_intercept else None
+    w = np.asarray(w, dtype=np.float64)
+    return objective(X, y, coef[:, :d], intercept, C=np.inf, sample_weight=w) * float(np.sum(w))
+
+
+def _one_block_array_api(loss, coef, X, Y, w):
+    """The unblocked array-API evaluation: the reference every path must match."""
+    Z = loss.logits(coef, X)
+    value, P = loss._value_and_proba(Z, Y, w)
+    R = (P - Y) * w[:, None]
+    return value, loss._transpose_product(R, X), P
+
+
+CASES = [
+    pytest.param(k, icpt, dtype, sparse,
+                 id=f"K{k}-icpt{int(icpt)}-{np.dtype(dtype).name}-{'csr' if sparse else 'dense'}")
+    for k in (2, 5)
+    for icpt in (True, False)
+    for dtype in (np.float64, np.float32)
+    for sparse in (False, True)
+]
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("n_classes, fit_intercept, dtype, sparse", CASES)
+def test_every_path_agrees(path, n_classes, fit_intercept, dtype, sparse):
+    if sparse and path.startswith("k-major"):
+        pytest.skip("the K-major evaluation is for dense NumPy X")
+    X, y, w = _data(n_classes, dtype, sparse)
+    loss = LinearSoftmaxLoss(n_classes, fit_intercept)
+    rng = np.random.default_rng(1)
+    coef = rng.standard_normal(loss.coef_shape(X.shape[1])).astype(dtype)
+    Y = loss.one_hot(y, dtype)
+    ref_value, ref_G, ref_P = _one_block_array_api(loss, coef, X, Y, w)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+
+    value, G = loss.loss_gradient(coef, X, Y, w)
+    assert G.dtype == dtype and G.shape == coef.shape
+    assert value == pytest.approx(ref_value, rel=rtol)
+    assert value == pytest.approx(_reference(coef, X, y, w, fit_intercept), rel=rtol)
+    np.testing.assert_allclose(G, ref_G, rtol=rtol, atol=rtol * np.abs(ref_G).max())
+    assert loss.loss(coef, X, Y, w) == pytest.approx(ref_value, rel=rtol)
+
+    value2, G2, P = loss.loss_gradient_proba(coef, X, Y, w)
+    assert value2 == pytest.approx(ref_value, rel=rtol)
+    np.testing.assert_allclose(G2, ref_G, rtol=rtol, atol=rtol * np.abs(ref_G).max())
+    np.testing.assert_allclose(P, ref_P, rtol=rtol, atol=rtol)
+    V = rng.standard_normal(coef.shape).astype(dtype)
+    HV = loss.hessian_product(V, X, P, w)
+    dR = loss.logits(V, X) * ref_P
+    dR = (dR - ref_P * dR.sum(axis=1, keepdims=True)) * w[:, None]
+    ref_HV = loss._transpose_product(dR, X)
+    np.testing.assert_allclose(HV, ref_HV, rtol=rtol, atol=rtol * np.abs(ref_HV).max())
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_derivatives_by_finite_differences_through_each_path(path, n_classes):
+    X, y, w = _data(n_classes, np.float64, sparse=False)
+    loss = LinearSoftmaxLoss(n_classes, True)
+    rng = np.random.default_rng(2)
+    coef = 0.5 * rng.standard_normal(loss.coef_shape(X.shape[1]))
+    Y = loss.one_hot(y, np.float64)
+    V = rng.standard_normal(coef.shape)
+    _, G, hessp = loss.loss_gradient_hessian_product(coef, X, Y, w)
+    h = 1e-6
+    plus, G_plus = loss.loss_gradient(coef + h * V, X, Y, w)
+    minus, G_minus = loss.loss_gradient(coef - h * V, X, Y, w)
+    # Central differences: error O(h^2) against a directional derivative O(n).
+    assert (plus - minus) / (2 * h) == pytest.approx(np.sum(G * V), rel=1e-7)
+    np.testing.assert_allclose(hessp(V), (G_plus - G_minus) / (2 * h), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True)
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_fits_reach_the_same_optimum_on_every_path(path, solver):
+    X, y, w = _data(4, np.float64, sparse=False, n=400)
+    model = SoftmaxClassifier(solver=solver, tol=1e-10, max_iter=500, C=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a stop at precision
+        model.fit(X, y, sample_weight=w + 0.1)
+    reference = _FITS.setdefault(solver, _unblocked_fit(solver, X, y, w + 0.1))
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-6, atol=1e-7)
+
+
+_FITS = {}
+
+
+def _unblocked_fit(solver, X, y, w):
+    """The fit of the one-block array-API path (nothing forced but that)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LinearSoftmaxLoss, "_block_path", lambda *args: "array-api")
+        patch.setattr(_blocks, "block_rows", lambda *shape: 10**9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return SoftmaxClassifier(solver=solver, tol=1e-10, max_iter=500, C=0.5).fit(
+                X, y, sample_weight=w)
+
+
+def test_threads_follow_numpys_blas_limit():
+    from threadpoolctl import threadpool_limits
+
+    X = np.zeros((50 * _blocks.block_rows(3, 8), 4))
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _blocks.plan(X, 3)[1] == 1
+    assert len(_blocks.plan(X, 3)[0]) == 50
+    assert _blocks.plan(X[:10], 3) == ([(0, 10)], 1)
+    # Sparse X is one block (CSR slices copy their indices; CSC rows are scattered).
+    assert _blocks.plan(sp.csc_array(X), 3)[0] == [(0, X.shape[0])]
+    assert _blocks.plan(sp.csr_array(X), 3)[0] == [(0, X.shape[0])]
+
+
+def test_an_overflow_in_a_worker_thread_is_the_solvers_error(monkeypatch):
+    monkeypatch.setattr(_blocks, "block_rows", lambda *shape: 64)
+    monkeypatch.setattr(_blocks, "pass_threads", lambda: 2)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3)) * 1e300
+    y = np.arange(400) % 3
+    with pytest.raises(ValueError, match="overflowed"):
+        SoftmaxClassifier(solver="newton-cg").fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_dense_fits_temporary_memory_is_bounded_by_the_block_not_by_n_times_k(dtype):
+    """lbfgs on dense X: beyond the one-hot targets Y the fit keeps (n x K,
+    built before the solver), a pass needs a few blocks of logits per thread,
+    not the n x K logits, probabilities and residual of the whole data."""
+    n, d, k = 120_000, 8, 20
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = np.arange(n) % k
+    itemsize = np.dtype(dtype).itemsize
+    model = SoftmaxClassifier(max_iter=3)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+
+    fit()  # imports and caches first
+    peak = traced_peak(fit)
+    kept = n * k * itemsize + 8 * n * 8  # Y, and length-n vectors (labels, weights)
+    threads = 2
+    # Per thread: the block's logits/residual, a product of their size, and
+    # a few vectors of the block's rows.
+    per_block = 3 * _blocks.BLOCK_BYTES
+    budget = kept + threads * per_block + 2**20
+    one_logits_array = n * k * itemsize
+    assert one_logits_array > threads * per_block  # the test can tell the two apart
+    assert peak <= budget, (peak / 2**20, budget / 2**20)
+
+
+def test_no_threads_of_our_own_outside_the_main_thread():
+    """dask's threaded scheduler and joblib already run passes on several
+    threads: a pass there runs its blocks in that thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = np.zeros((50 * _blocks.block_rows(3, 8), 4))
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: _blocks.plan(X, 3)[1]).result() == 1
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_a_solve_holds_numpys_blas_at_one_thread_and_keeps_the_pass_budget(solver):
+    # Passes inside a solver run their products on one BLAS thread (a single
+    # block too), while their blocks may use the threads that numpy's BLAS
+    # limit allowed when the solver started.
+    from threadpoolctl import threadpool_limits
+
+    from softmax_regression._utils import threads as _threads
+
+    if not _threads._numpy_blas():
+        pytest.skip("threadpoolctl sees no BLAS of numpy's own")
+    seen = []
+
+    def record(coef):
+        libs = _threads._numpy_blas()
+        seen.append(([lib.num_threads for lib in libs], _threads.pass_threads()))
+        return False
+
+    X, y, _ = _data(3, np.float64, sparse=False)
+    problem = prepare(SoftmaxClassifier(), X, y).problem
+    with threadpool_limits(limits=2, user_api="blas"):
+        budget = min(2, _threads.usable_cores())
+        SOLVERS[solver].function(problem, problem.initial_coef(), tol=1e-8, max_iter=5,
+                                 callback=record)
+        after = [lib.num_threads for lib in _threads._numpy_blas()]
+    assert seen
+    assert all(threads == [1] * len(threads) for threads, _ in seen)
+    assert all(passes == budget for _, passes in seen)
+    assert after == [2] * len(after)
+

@@ -1,0 +1,61 @@
+"""Every notebook in notebooks/ runs from top to bottom without an error.
+
+Each notebook is executed in a fresh kernel, from a copy in a temporary
+directory (its working directory too), so the stored notebooks and their
+outputs are never modified. Any failing cell, including a failing ``assert``,
+fails the test.
+"""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+CELL_TIMEOUT_S = 120
+# Notebooks that need an optional extra: skipped (with the reason) without it.
+NEEDS = {"05_inference": ("statsmodels",), "06_dask": ("dask", "distributed")}
+
+
+def test_notebooks_exist():
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_stored_executed(path):
+    # The notebooks are meant to be read on their own, outputs and plots included.
+    nb = nbformat.read(path, as_version=4)
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code_cells
+    unexecuted = [i for i, cell in enumerate(code_cells) if cell.execution_count is None]
+    assert not unexecuted, f"{path.name}: code cells {unexecuted} are stored without outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    # The kernel inherits this environment: a non-interactive matplotlib
+    # backend, and one BLAS thread per library (as in conftest.py: numpy's and
+    # scipy's OpenBLAS pools otherwise stall each other on a small machine).
+    missing = [name for name in NEEDS.get(path.stem, ()) if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)} (pip install -e \".[dev]\")")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+    copy = tmp_path / path.name
+    shutil.copyfile(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, on any error

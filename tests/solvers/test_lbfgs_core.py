@@ -1,0 +1,224 @@
+"""The in-house L-BFGS: its memory, its line search, and curvature carried between problems."""
+
+import dataclasses
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from softmax_regression import SoftmaxClassifier
+from softmax_regression._model.penalties import penalty_from_params
+from softmax_regression._fitting.prepare import prepare
+from softmax_regression._solvers import solve_lbfgs
+from softmax_regression._solvers._lbfgs_core import CurvatureMemory, minimize_lbfgs
+
+
+def _quadratic(n, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(n, n))
+    return A @ A.T / n + 0.1 * np.eye(n)
+
+
+def _two_loop(pairs, g):
+    """Nocedal and Wright's Algorithm 7.4, as the reference for the compact form."""
+    q = np.array(g, dtype=float)
+    alphas = []
+    for s, y in reversed(pairs):
+        alpha = (s @ q) / (s @ y)
+        q -= alpha * y
+        alphas.append(alpha)
+    s, y = pairs[-1]
+    q *= (s @ y) / (y @ y)
+    for (s, y), alpha in zip(pairs, reversed(alphas)):
+        q += (alpha - (y @ q) / (s @ y)) * s
+    return -q
+
+
+def test_direction_equals_the_two_loop_recursion_after_the_ring_wraps():
+    n, size = 30, 5
+    A = _quadratic(n)
+    memory = CurvatureMemory(size, 0.0, np.ones(n, dtype=bool))
+    rng = np.random.default_rng(1)
+    pairs = []
+    for _ in range(size + 3):  # the ring wraps: only the newest `size` count
+        s = rng.normal(size=n)
+        memory.add(s, A @ s)
+        pairs.append((s, A @ s))
+    g = rng.normal(size=n)
+    expected = _two_loop(pairs[-size:], g)
+    np.testing.assert_allclose(memory.direction(g), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_pairs_without_positive_curvature_are_not_kept():
+    memory = CurvatureMemory(5, 0.0, np.ones(3, dtype=bool))
+    memory.add(np.array([1.0, 0.0, 0.0]), np.array([-1.0, 0.0, 0.0]))
+    memory.add(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    assert len(memory) == 0
+    g = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(memory.direction(g), -g)
+
+
+def test_a_memory_moved_to_another_l2_strength_is_that_objectives_memory():
+    # Pairs measured on A + 0.7 P, moved to A + 0.2 P, equal pairs measured there.
+    n = 20
+    A = _quadratic(n)
+    penalized = np.ones(n, dtype=bool)
+    penalized[-4:] = False  # the intercepts
+    P = np.diag(penalized.astype(float))
+    rng = np.random.default_rng(2)
+    memory = CurvatureMemory(6, 0.7, penalized)
+    measured = CurvatureMemory(6, 0.2, penalized)
+    for _ in range(9):
+        s = rng.normal(size=n)
+        memory.add(s, (A + 0.7 * P) @ s)
+        measured.add(s, (A + 0.2 * P) @ s)
+    moved = memory.for_objective(0.2, penalized)
+    g = rng.normal(size=n)
+    np.testing.assert_allclose(moved.direction(g), measured.direction(g), rtol=1e-10)
+    # The original is untouched, and another layout starts empty.
+    assert memory.l2_strength == 0.7 and len(memory) == 6
+    assert len(memory.for_objective(0.2, np.ones(n + 1, dtype=bool))) == 0
+
+
+def test_a_moved_memory_drops_pairs_whose_curvature_is_no_longer_positive():
+    penalized = np.ones(2, dtype=bool)
+    memory = CurvatureMemory(4, 1.0, penalized)
+    # Curvature 0.95 along the first step: below the L2 strength, as rounding
+    # can leave it; without the L2 term it would be negative.
+    memory.add(np.array([1.0, 0.0]), np.array([0.95, 0.0]))
+    memory.add(np.array([0.0, 1.0]), np.array([0.0, 3.0]))
+    moved = memory.for_objective(0.0, penalized)
+    assert len(moved) == 1
+    S, Y = moved.pairs()
+    np.testing.assert_array_equal(S, [[0.0, 1.0]])
+    np.testing.assert_array_equal(Y, [[0.0, 2.0]])
+
+
+def test_minimize_reaches_the_minimum_of_a_quadratic():
+    n = 25
+    A = _quadratic(n, seed=3)
+    b = np.random.default_rng(3).normal(size=n)
+    x, reason = minimize_lbfgs(
+        lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(n),
+        CurvatureMemory(10, 0.0, np.ones(n, dtype=bool)), max_iter=500,
+        on_iteration=lambda x, f, g: np.max(np.abs(g)) <= 1e-10,
+    )
+    assert reason == "stopped"
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-8)
+
+
+def test_the_line_search_steps_back_from_an_overflow():
+    # The objective overflows beyond |x| > 3; the minimum (x = 2) is inside.
+    def fun(x):
+        if np.max(np.abs(x)) > 3:
+            raise FloatingPointError("overflow")
+        return float(np.sum((x - 2.0) ** 4 + (x - 2.0) ** 2)), 4 * (x - 2.0) ** 3 + 2 * (x - 2.0)
+
+    x, reason = minimize_lbfgs(fun, np.full(3, -2.9), CurvatureMemory(5, 0.0, np.ones(3, bool)),
+                               max_iter=200,
+                               on_iteration=lambda x, f, g: np.max(np.abs(g)) <= 1e-9)
+    assert reason == "stopped"
+    np.testing.assert_allclose(x, 2.0, atol=1e-8)
+
+
+def test_an_overflow_at_every_trial_is_an_error():
+    calls = []
+
+    def fun(x):
+        calls.append(x)
+        if len(calls) > 1:
+            raise FloatingPointError("overflow")
+        return 1.0, np.ones(2)
+
+    with pytest.raises(FloatingPointError, match="every step"):
+        minimize_lbfgs(fun, np.zeros(2), CurvatureMemory(5, 0.0, np.ones(2, bool)),
+                       max_iter=10, on_iteration=lambda x, f, g: False)
+
+
+def test_a_flat_objective_stops_at_the_precision_limit():
+    # Constant in floating point with a gradient that never vanishes: no step
+    # lowers anything, and the solver says so instead of running to max_iter.
+    n_calls = []
+
+    def fun(x):
+        n_calls.append(1)
+        return 1.0, np.array([1.0, -1.0])
+
+    x, reason = minimize_lbfgs(fun, np.zeros(2), CurvatureMemory(5, 0.0, np.ones(2, bool)),
+                               max_iter=10_000, on_iteration=lambda x, f, g: False)
+    assert reason == "precision"
+    assert len(n_calls) < 1000
+
+
+@pytest.fixture(scope="module")
+def digits_problem():
+    X, y = load_digits(return_X_y=True)
+    prepared = prepare(SoftmaxClassifier(), StandardScaler().fit_transform(X), y)
+    return prepared.problem, prepared.total
+
+
+def test_curvature_carried_along_a_path_saves_passes_and_keeps_the_optimum(digits_problem):
+    problem, total = digits_problem
+    passes = {}
+    for carry in (False, True):
+        coef, curvature, passes[carry] = problem.initial_coef(), None, 0
+        for C in np.logspace(-3, 1, 8):
+            point = dataclasses.replace(problem, penalty=penalty_from_params(C, 0.0, total))
+            result = solve_lbfgs(point, coef, tol=1e-4, max_iter=1000,
+                                 curvature=curvature if carry else None)
+            assert result.converged
+            coef, curvature = result.coef, result.curvature
+            passes[carry] += result.n_evaluations
+        if carry:
+            cold = solve_lbfgs(point, problem.initial_coef(), tol=1e-10, max_iter=2000)
+            # Strong convexity (L2 strength mu) bounds the objective gap of a
+            # point with gradient entries at most tol by n tol^2 / (2 mu).
+            bound = coef.size * 1e-4**2 / (2 * point.penalty.l2_strength)
+            gap = point.objective(coef) - point.objective(cold.coef)
+            assert -1e-15 <= gap <= bound
+    # Measured: 102 against 171 passes.
+    assert passes[True] < 0.7 * passes[False]
+
+
+def test_a_float32_fit_at_a_tight_tol_takes_about_as_many_passes_as_float64(digits_problem):
+    # The line search knows the objective's rounding in float32: where it is
+    # flat to that rounding it accepts the step the slope shows instead of
+    # shrinking it trial after trial (534 passes against 123 before).
+    problem, _ = digits_problem
+    problem32 = dataclasses.replace(
+        problem, X=problem.X.astype(np.float32), Y=problem.Y.astype(np.float32),
+        sample_weight=problem.sample_weight.astype(np.float32),
+    )
+    results = {}
+    for name, p in (("float64", problem), ("float32", problem32)):
+        results[name] = solve_lbfgs(p, p.initial_coef(), tol=1e-8, max_iter=1000)
+        assert results[name].converged
+    assert results["float32"].n_evaluations <= 1.3 * results["float64"].n_evaluations
+
+
+def test_features_of_1e9_are_fit_not_left_at_the_priors():
+    # The softmax saturates within the first trial step: the objective is
+    # nearly piecewise linear along it, and the line search cuts the step to
+    # the kink (where the tangents cross) instead of by a third per trial,
+    # which ran out of trials with the model at its class priors.
+    X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=0)
+    majority = np.bincount(y).max() / len(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxClassifier().fit(X * 1e9, y)
+    assert model.n_iter_[0] > 10
+    assert model.score(X * 1e9, y) > majority + 0.2
+
+
+def test_a_line_search_that_fails_far_from_rounding_says_so():
+    # A gradient that points uphill: every trial raises the objective by far
+    # more than rounding, which is not the limit of floating-point precision.
+    x, reason = minimize_lbfgs(lambda x: (float(x @ x) + 1.0, -2.0 * x), np.ones(3),
+                               CurvatureMemory(5, 0.0, np.ones(3, bool)), max_iter=10,
+                               on_iteration=lambda x, f, g: False)
+    assert reason == "line search"
+    np.testing.assert_array_equal(x, np.ones(3))
