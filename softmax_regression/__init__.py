@@ -4,7 +4,7 @@ from ._cv.estimator import SoftmaxClassifierCV
 from ._estimator import SoftmaxClassifier
 from ._inference.api import inference
 from ._inference.result import InferenceResult
-from ._model.loss import log_softmax, softmax
+from ._model.softmax import log_softmax, softmax
 
 __version__ = "0.1.0"
 

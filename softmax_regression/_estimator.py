@@ -5,25 +5,19 @@ from numbers import Integral, Real
 import numpy as np
 
 from sklearn.base import BaseEstimator
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._utils.arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection, same_labels
+from ._utils.arrays import host_numpy, is_dask_collection, same_labels
 from ._utils.atomic import restore_on_failure
 from ._fitting.callbacks import end_tasks, fit_tasks, solver_callback
 from ._utils.compat import (
     CallbackSupportMixin,
     Interval,
-    LinearClassifierMixin,
-    SparseCoefMixin,
     StrOptions,
     _fit_context,
-    check_same_namespace,
-    get_namespace,
     get_namespace_and_device,
 )
-from ._model.loss import all_class_scores, log_softmax, softmax
+from ._prediction import SoftmaxPredictionMixin
 from ._fitting.prepare import can_continue, prepare, previous_coef
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
@@ -83,9 +77,7 @@ def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
 
-class SoftmaxClassifier(
-    CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
-):
+class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstimator):
     """Multinomial logistic (softmax) regression.
 
     Minimizes the regularized cross-entropy
@@ -495,120 +487,7 @@ default=None
             )
         return self.classes_
 
-    # -- prediction ----------------------------------------------------------
-    def decision_function(self, X):
-        """Compute the logits of the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For a binary problem, the logit of ``classes_[1]`` (1-D), else one
-            column per class.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            return self._dask_method("decision_function", X)
-        check_same_namespace(X, self, attribute="coef_", method="decision_function")
-        X = validate_data(
-            self, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=False
-        )
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        if scores.shape[1] == 1:
-            xp, _ = get_namespace(scores)
-            return xp.reshape(scores, (-1,))
-        return scores
-
-    def _all_class_logits(self, X):
-        return all_class_scores(self.decision_function(X))
-
-    def predict_proba(self, X):
-        """Compute class probabilities: the softmax of the logits.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            return self._dask_method("predict_proba", X)
-        check_same_namespace(X, self, attribute="coef_", method="predict_proba")
-        return softmax(self._all_class_logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """Compute log class probabilities, without underflow to ``-inf``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Computed as ``log_softmax`` of the logits.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            return self._dask_method("predict_log_proba", X)
-        check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
-        return log_softmax(self._all_class_logits(X), axis=1)
-
-    def predict(self, X):
-        """Predict the most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            return self._dask_method("predict", X)
-        return super().predict(X)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy on ``X``, ``y`` (weighted by ``sample_weight``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
-
-        Returns
-        -------
-        score : float
-            Accuracy of ``predict(X)`` against ``y``.
-        """
-        if is_dask_collection(X):
-            check_is_fitted(self)
-            return self._dask_method("score", X, y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
-
-    def _dask_method(self, name, X, *args):
-        """``name`` on a dask collection: lazy, chunk by chunk (``_dask.py``)."""
-        from ._dask.fit import dask_method
-
-        return dask_method(self, name, X, *args)
+    _predicts_dask_lazily = True
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,13 +9,13 @@ file or its contents, or a fit that fails). Every error is one line on stderr.
 import argparse
 import math
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .timing import fit_timed
 from .data import BUNDLED, TEST_SIZE, DataError, check_classes, describe, load_bundled
 from .._solvers import SOLVERS
 
@@ -39,46 +39,6 @@ class Row:
     n_iter: int
     max_proba_diff: float
     reached_max_iter: bool = False
-
-
-def fit_timed(model, X, y, label, dataset):
-    """Fit and time one model; a fitting error becomes a one-line DataError.
-
-    Parameters
-    ----------
-    model : estimator
-        Fitted in place.
-    X, y : array-like
-        Training data.
-    label, dataset : str
-        The model's and the dataset's names, for the error message.
-
-    Returns
-    -------
-    float
-        Seconds spent in ``fit``.
-
-    Raises
-    ------
-    DataError
-        When ``fit`` raises a ValueError, an arithmetic or linear-algebra error.
-    """
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        # Reaching max_iter is shown in the table (a star), not as a warning.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        start = time.perf_counter()
-        try:
-            model.fit(X, y)
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            text = str(exc).strip()
-            first = text.splitlines()[0].rstrip(".") if text else type(exc).__name__
-            raise DataError(
-                f"{dataset}: {label} failed to fit: {first}; try another --C or check "
-                "the data"
-            ) from None
-        return time.perf_counter() - start
 
 
 def compare_on(name, X, y, *, C, solvers, tol, max_iter, random_state=0):

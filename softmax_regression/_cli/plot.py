@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .compare import fit_timed
+from .timing import fit_timed
 from .data import DataError
 from .._model.referee import estimator_objective
 

@@ -19,28 +19,23 @@ from .._fitting.callbacks import cv_tasks, end_tasks
 from .._utils.compat import (
     CallbackSupportMixin,
     Interval,
-    LinearClassifierMixin,
-    SparseCoefMixin,
     StrOptions,
     _check_sample_weight,
     _fit_context,
-    check_same_namespace,
     get_namespace_and_device,
     move_to,
 )
 from .choice import best_summed_point, check_grid, fold_average, nan_warning
 from .path import fit_fold_path, from_logits, scorer_with_labels, solve_point
 from .._estimator import DOCUMENTATION_URL, SoftmaxClassifier
-from .._model.loss import all_class_scores, log_softmax, softmax
+from .._prediction import SoftmaxPredictionMixin
 from .._model.penalties import penalty_from_params
 from .._fitting.prepare import prepare
 from .._solvers import SOLVERS
 from .._fitting.store import warn_if_not_converged
 
 
-class SoftmaxClassifierCV(
-    CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator
-):
+class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstimator):
     """Softmax regression with ``C`` and ``l1_ratio`` chosen by cross-validation.
 
     For each fold the model of :class:`SoftmaxClassifier` is fit on the
@@ -150,7 +145,7 @@ class SoftmaxClassifierCV(
     >>> import numpy as np
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from softmax_regression._cv import SoftmaxClassifierCV
+    >>> from softmax_regression import SoftmaxClassifierCV
     >>> X, y = load_iris(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
     >>> clf = SoftmaxClassifierCV(Cs=np.logspace(-2, 2, 5)).fit(X, y)
@@ -380,97 +375,8 @@ class SoftmaxClassifierCV(
             ConvergenceWarning,
         )
 
-    # -- prediction ----------------------------------------------------------
-    def _checked(self, X, method):
-        check_is_fitted(self)
-        check_same_namespace(X, self, attribute="coef_", method=method)
-
-    def decision_function(self, X):
-        """Compute the logits of the final model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For a binary problem, the logit of ``classes_[1]`` (1-D), else one
-            column per class.
-        """
-        self._checked(X, "decision_function")
-        return super().decision_function(X)
-
-    def _all_class_logits(self, X):
-        return all_class_scores(super().decision_function(X))
-
-    def predict(self, X):
-        """Predict the most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        self._checked(X, "predict")
-        return super().predict(X)
-
-    def predict_proba(self, X):
-        """Compute class probabilities: the softmax of the logits.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
-        """
-        self._checked(X, "predict_proba")
-        return softmax(self._all_class_logits(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """Compute log class probabilities, without underflow to ``-inf``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Computed as ``log_softmax`` of the logits.
-        """
-        self._checked(X, "predict_log_proba")
-        return log_softmax(self._all_class_logits(X), axis=1)
-
-    def score(self, X, y, sample_weight=None):
-        """Score the final model with ``scoring`` (accuracy when ``scoring=None``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
-
-        Returns
-        -------
-        score : float
-            The score; greater is better, as for the scores in ``scores_``.
-        """
-        check_is_fitted(self)
+    # -- prediction (SoftmaxPredictionMixin) ------------------------------
+    def _score(self, X, y, sample_weight):
         if from_logits(self.scoring):
             # On the host, where every namespace and device can go, and with
             # all the labels, which a small test set may not show.

@@ -11,13 +11,13 @@ import inspect
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.metrics import make_scorer
 from threadpoolctl import threadpool_limits
 
+from .._utils.arrays import take_rows
 from .._utils.compat import _convert_to_numpy, get_namespace_and_device
 from .._estimator import SoftmaxClassifier
-from .._model.loss import log_softmax
+from .._model.softmax import log_softmax
 from .._model.penalties import penalty_from_params
 
 
@@ -42,15 +42,6 @@ class FoldPath:
     scores: np.ndarray
     n_iter: np.ndarray
     not_converged: list
-
-
-def take_rows(A, rows, xp, device):
-    """Rows ``rows`` (host integer array) of a dense, sparse or array-API ``A``."""
-    if sp.issparse(A):
-        return A[rows]
-    if isinstance(A, np.ndarray):
-        return A[rows]
-    return xp.take(A, xp.asarray(rows, device=device), axis=0)
 
 
 def fold_problem(problem, total, train):

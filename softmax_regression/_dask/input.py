@@ -9,8 +9,6 @@ per-class and per-chunk summaries. The checks reuse scikit-learn's own on
 those summaries, so bad input raises the errors an in-memory fit raises.
 """
 
-import warnings
-
 import dask
 import dask.array as da
 import numpy as np

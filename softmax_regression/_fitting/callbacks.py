@@ -34,6 +34,7 @@ Without ``sklearn.callback`` (scikit-learn 1.7, 1.8), or with no callbacks
 set, nothing here runs.
 """
 
+from .._utils.arrays import take_rows
 from .._utils.compat import get_namespace_and_device
 
 
@@ -338,10 +339,10 @@ class _FoldRows:
             if hasattr(self.X_input, "iloc"):  # pandas: keep the column names
                 X = self.X_input.iloc[train]
             else:
-                X = _take(self.problem.X, train, xp, device)
-            y = _take(self.labels, train, *_namespace_and_device(self.labels))
+                X = take_rows(self.problem.X, train, xp, device)
+            y = take_rows(self.labels, train, *_namespace_and_device(self.labels))
             weights = None if self.weights is None else {
-                "sample_weight": _take(self.weights, train, xp, device)}
+                "sample_weight": take_rows(self.weights, train, xp, device)}
             self._rows = (X, y, weights)
         return self._rows
 
@@ -349,10 +350,3 @@ class _FoldRows:
 def _namespace_and_device(array):
     xp, _, device = get_namespace_and_device(array)
     return xp, device
-
-
-def _take(A, rows, xp, device):
-    # Imported here: _cv_path imports the estimator, which imports this module.
-    from .._cv.path import take_rows
-
-    return take_rows(A, rows, xp, device)

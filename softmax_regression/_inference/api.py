@@ -37,7 +37,7 @@ from .linalg import (
     penalty_matrix,
     separating_direction,
 )
-from .result import InferenceResult
+from .result import InferenceResult, check_alpha
 
 COV_TYPES = ("nonrobust", "HC0", "cluster")
 
@@ -127,8 +127,7 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     Examples
     --------
     >>> import numpy as np
-    >>> from softmax_regression import SoftmaxClassifier
-    >>> from softmax_regression._inference import inference
+    >>> from softmax_regression import SoftmaxClassifier, inference
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((200, 2))
     >>> y = (X[:, 0] + rng.standard_normal(200) > 0).astype(int) + (X[:, 1] > 0)
@@ -282,14 +281,7 @@ def _check_options(cov_type, groups, alpha):
         raise ValueError(
             f"groups is only used with cov_type='cluster', not with cov_type={cov_type!r}."
         )
-    _check_alpha(alpha)
-
-
-def _check_alpha(alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not (
-        0 < alpha < 1
-    ):
-        raise ValueError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}.")
+    check_alpha(alpha)
 
 
 def _check_model(model):

@@ -1,4 +1,4 @@
-"""The result of :func:`softmax_regression._inference.inference` and its summary table."""
+"""The result of :func:`softmax_regression.inference` and its summary table."""
 
 import numpy as np
 from scipy.stats import norm
@@ -6,6 +6,14 @@ from scipy.stats import norm
 _COLUMNS = ("coef", "std err", "z", "P>|z|")
 # statsmodels' summary: 4 decimals for the coefficient, 3 for the rest.
 _FORMATS = ("{:.4f}", "{:.3f}", "{:.3f}", "{:.3f}", "{:.3f}", "{:.3f}")
+
+
+def check_alpha(alpha):
+    """A ValueError unless ``alpha`` is a number strictly between 0 and 1."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not (
+        0 < alpha < 1
+    ):
+        raise ValueError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}.")
 
 
 class InferenceResult:
@@ -102,10 +110,8 @@ penalized, separated : see Attributes
         intervals : ndarray of shape (n_classes - 1, n_features + fit_intercept, 2)
             Lower bounds in ``[..., 0]``, upper bounds in ``[..., 1]``.
         """
-        from .api import _check_alpha
-
         alpha = self.alpha if alpha is None else alpha
-        _check_alpha(alpha)
+        check_alpha(alpha)
         half_width = norm.ppf(1 - alpha / 2) * self.bse
         return np.stack([self.params - half_width, self.params + half_width], axis=-1)
 

@@ -27,7 +27,8 @@ from .sgd_monitor import (
     update_monitor,
 )
 from .sgd_optimizer import SGDConfig, current_learning_rate, sgd_init, sgd_update
-from .sgd_rows import epoch_order, split_validation, take_rows, weighted_accuracy
+from .._utils.arrays import take_rows
+from .sgd_rows import epoch_order, split_validation, weighted_accuracy
 from .sgd_scaling import batch_moments, scaling_from
 from .sgd_verdict import (
     check_finite_logits,

@@ -3,16 +3,9 @@
 from dataclasses import replace
 
 import numpy as np
-import scipy.sparse as sp
 
+from .._utils.arrays import take_rows
 from .._utils.compat import _convert_to_numpy
-
-
-def take_rows(A, rows, xp):
-    """Rows ``rows`` (an index array in A's namespace and device) of ``A``."""
-    if sp.issparse(A):
-        return A[_convert_to_numpy(rows, xp)]
-    return xp.take(A, rows, axis=0)
 
 
 def weighted_accuracy(problem, coef):

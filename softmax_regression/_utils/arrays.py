@@ -1,6 +1,7 @@
 """Small conversions between an input's array namespace and the host."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from .compat import _convert_to_numpy, get_namespace
 
@@ -30,3 +31,17 @@ def is_dask_collection(obj):
     return type(obj).__module__.partition(".")[0] == "dask" or (
         type(obj).__module__.startswith("dask_expr")
     )
+
+
+def take_rows(A, rows, xp, device=None):
+    """Rows ``rows`` of a dense, sparse or array-API ``A``, along axis 0.
+
+    ``rows`` is an integer index array on the host or already in A's
+    namespace; sparse and NumPy ``A`` are indexed on the host, other
+    namespaces on ``device``.
+    """
+    if sp.issparse(A) or isinstance(A, np.ndarray):
+        return A[_convert_to_numpy(rows, xp) if not isinstance(rows, np.ndarray) else rows]
+    if isinstance(rows, np.ndarray):
+        rows = xp.asarray(rows, device=device)
+    return xp.take(A, rows, axis=0)

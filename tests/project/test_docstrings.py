@@ -33,3 +33,30 @@ def test_docstring(qualname):
     result = numpydoc_validate.validate(qualname)
     errors = [(code, msg) for code, msg in result["errors"] if code not in IGNORED]
     assert not errors, f"{qualname}: {errors}"
+
+
+def _modules_with_examples():
+    import importlib
+    import pathlib
+
+    package = pathlib.Path(softmax_regression.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        if ">>>" in path.read_text(encoding="utf-8"):
+            parts = list(path.relative_to(package.parent).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            yield importlib.import_module(".".join(parts))
+
+
+@pytest.mark.parametrize("module", list(_modules_with_examples()), ids=lambda m: m.__name__)
+def test_docstring_examples_run(module):
+    import doctest
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    tests = [test for test in finder.find(module) if test.examples]
+    assert tests, f"{module.__name__} has '>>>' but no example was found"
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"

@@ -1,0 +1,36 @@
+"""Re-execute notebooks in place, so that their stored outputs are today's.
+
+    python tools/execute_notebooks.py                      # every notebook
+    python tools/execute_notebooks.py notebooks/01_*.ipynb # some
+
+Runs each in a fresh kernel from the notebooks folder, with one BLAS thread
+and a non-interactive matplotlib backend (as the test suite does); stops at
+the first failing cell.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nbclient
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(paths):
+    os.environ.update(MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    paths = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+        nbformat.write(nb, path)
+        print(f"executed {path.name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
