@@ -208,3 +208,17 @@ def test_whole_float_labels_become_integers_and_others_are_refused(cases):
         _run(whole, X, np.float64)
     labels, _ = _run(whole, X, np.float64, {"nocl": True})
     np.testing.assert_array_equal(labels, np.searchsorted(whole.classes_, whole.predict(X)))
+
+
+def test_a_subclass_is_converted_once_registered(digits):
+    class Subclass(SoftmaxClassifier):
+        pass
+
+    X, y = digits
+    model = _fit(Subclass(max_iter=300), X, y)
+    with pytest.raises(RuntimeError, match="Unable to find a shape calculator"):
+        to_onnx(model, X[:1].astype(np.float32))
+    softmax_regression.onnx.register_estimator(Subclass)
+    labels, proba = _run(model, X, np.float32)
+    np.testing.assert_array_equal(labels, model.predict(X))
+    np.testing.assert_allclose(proba, model.predict_proba(X), rtol=0, atol=1e-5)
