@@ -26,6 +26,20 @@ def _public_objects():
                     "softmax_regression"
                 ):
                     yield f"softmax_regression.{name}.{attr}"
+    yield from _onnx_functions()
+
+
+def _onnx_functions():
+    """The public functions of ``softmax_regression.onnx``, where its extra is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("skl2onnx") is None:
+        return
+    import softmax_regression.onnx
+
+    assert softmax_regression.onnx.__all__
+    for name in softmax_regression.onnx.__all__:
+        yield f"softmax_regression.onnx.{name}"
 
 
 @pytest.mark.parametrize("qualname", list(_public_objects()))
