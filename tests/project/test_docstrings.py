@@ -31,14 +31,12 @@ def _public_objects():
 
 def _onnx_functions():
     """The public functions of ``softmax_regression.onnx``, where its extra is installed."""
-    import importlib.util
-
-    if importlib.util.find_spec("skl2onnx") is None:
+    try:
+        import softmax_regression.onnx as onnx_module
+    except ImportError:  # the [onnx] extra is not installed
         return
-    import softmax_regression.onnx
-
-    assert softmax_regression.onnx.__all__
-    for name in softmax_regression.onnx.__all__:
+    assert onnx_module.__all__
+    for name in onnx_module.__all__:
         yield f"softmax_regression.onnx.{name}"
 
 
