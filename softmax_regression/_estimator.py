@@ -2,8 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
-
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
@@ -18,56 +16,12 @@ from ._utils.compat import (
     get_namespace_and_device,
 )
 from ._prediction import SoftmaxPredictionMixin
-from ._fitting.prepare import can_continue, prepare, previous_coef
+from ._fitting.prepare import (
+    can_continue, checked_classes, checked_validation_data, prepare, previous_coef,
+)
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
 from ._fitting.store import store_result, warn_if_not_converged
-
-
-def _checked_classes(classes):
-    """``partial_fit``'s ``classes`` as a sorted 1-D host array, or a ValueError."""
-    if isinstance(classes, (set, frozenset, dict, str, bytes)) or not hasattr(
-        classes, "__len__"
-    ):
-        raise ValueError(
-            "classes must be a list or 1-D array of the labels, got a "
-            f"{type(classes).__name__}: {classes!r}."
-        )
-    labels = host_numpy(classes) if hasattr(classes, "shape") else np.asarray(
-        list(classes), dtype=object
-    )
-    if labels.ndim != 1:
-        raise ValueError(f"classes must be 1-D, got an array of shape {labels.shape}.")
-    values = labels.tolist()
-    if any(value is None or (isinstance(value, float) and value != value) for value in values):
-        raise ValueError(f"classes must not contain missing labels (None or NaN): {values}.")
-    kinds = {isinstance(value, (str, bytes)) for value in values}
-    if len(kinds) > 1:
-        raise ValueError(f"classes mixes strings and numbers: {values}.")
-    unique = np.unique(np.asarray(values))
-    if len(unique) < 2:
-        raise ValueError(
-            f"classes must contain at least 2 classes, got {len(unique)}: {unique.tolist()}."
-        )
-    return unique
-
-
-def _checked_validation_data(validation_data):
-    """``partial_fit``'s ``validation_data`` as ``(X_val, y_val, sample_weight_val)``.
-
-    Only a tuple (or list) of two or three items is accepted: unpacking
-    anything else (an array ``X_val`` alone) into ``prepare`` would fail with
-    an unrelated message, or take a row for the labels.
-    """
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
-               if isinstance(validation_data, (tuple, list))
-               else f"an object of type {type(validation_data).__name__}")
-        raise ValueError(
-            "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
-            f"sample_weight_val), got {got}."
-        )
-    return tuple(validation_data) + (None,) * (3 - len(validation_data))
 
 
 DOCUMENTATION_URL = "https://pypi.org/project/softmax-regression/"
@@ -98,10 +52,21 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         (``l1_ratio`` is then ignored).
     l1_ratio : float, default=0.0
         Elastic-net mixing in ``[0, 1]``: 0 is a pure L2 penalty, 1 a pure L1
-        penalty. Values above 0 need ``solver="lbfgs"``.
+        penalty. Values above 0 need ``solver="auto"``, ``"lbfgs"`` or
+        ``"sgd"``.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept per class.
-    solver : {"lbfgs", "newton-cg", "sgd"}, default="lbfgs"
+    solver : {"auto", "lbfgs", "newton-cg", "sgd"}, default="auto"
+        ``"auto"``: the method that measured fastest for the problem's
+        shape, each stopping on the same optimality test: exact Newton (full
+        Hessian, Cholesky) where forming the Hessian is cheap (small tables,
+        few coefficients per row); Newton-CG with Hessian products on a
+        fixed random tenth of the rows (at least 5,000) for larger dense
+        problems with at least twice that many rows; ``"lbfgs"`` otherwise
+        (an L1 part, larger sparse X, few rows with many coefficients,
+        dask). Deterministic: the same data give the same coefficients on
+        every run. Its stops also wait until the next step would lower the
+        objective by at most ``tol / 200`` relative.
         ``"lbfgs"``: L-BFGS with value and gradient from one pass over the
         data; L1 through the split ``W = W+ - W-`` with bounds in scipy's
         L-BFGS-B.
@@ -110,7 +75,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         ``"sgd"``: minibatch SGD with momentum on the same objective, with
         ``partial_fit``; L1 through a cumulative proximal step.
     tol : float, default=1e-4
-        ``"lbfgs"``, ``"newton-cg"``: stop when the largest violation of the
+        ``"auto"``, ``"lbfgs"``, ``"newton-cg"``: stop when the largest violation of the
         optimality conditions of the objective divided by the total sample
         weight is at most ``tol``: the largest absolute gradient entry for a
         smooth penalty, its distance to the subdifferential with an L1 part.
@@ -129,8 +94,10 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         Start from the previous ``coef_`` and ``intercept_`` when their shape
         and ``classes_`` match the new data; otherwise start afresh.
     random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling and the validation split of ``"sgd"``; the same
-        integer gives bit-identical coefficients. Unused by the other solvers.
+        Seeds the shuffling and the validation split of ``"sgd"`` and the
+        row sample of ``"auto"``'s sub-sampled Newton-CG (None: a fixed
+        sample); the same integer gives bit-identical coefficients. Unused by
+        the other solvers.
     verbose : int, default=0
         Print the objective and the optimality measure at each iteration.
     batch_size : int, default=256
@@ -266,7 +233,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         C=1.0,
         l1_ratio=0.0,
         fit_intercept=True,
-        solver="lbfgs",
+        solver="auto",
         tol=1e-4,
         max_iter=100,
         class_weight=None,
@@ -453,7 +420,7 @@ default=None
                 problem, coef, state, weight_seen=state.weight_seen + prepared.total,
                 tol=self.tol, verbose=self.verbose, **options,
                 validation=None if validation_data is None else prepare(
-                    self, *_checked_validation_data(validation_data), classes=classes,
+                    self, *checked_validation_data(validation_data), classes=classes,
                     reset=False).problem,
                 callback=solver_callback(
                     tasks, prepared, coef, unit=spec.unit,
@@ -474,7 +441,7 @@ default=None
                     "list of labels the stream can contain."
                 )
             return self.classes_
-        sorted_labels = _checked_classes(classes)
+        sorted_labels = checked_classes(classes)
         if first_call:
             if sorted_labels.dtype.kind in "OUS":
                 return sorted_labels  # strings live on the host, like the labels

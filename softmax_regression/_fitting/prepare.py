@@ -255,3 +255,49 @@ def previous_coef(estimator, problem):
         return xp.asarray(coef, copy=True)
     intercept = xp.asarray(estimator.intercept_, dtype=problem.dtype, device=device)
     return xp.concat([coef, intercept[:, None]], axis=1)
+
+
+def checked_classes(classes):
+    """``partial_fit``'s ``classes`` as a sorted 1-D host array, or a ValueError."""
+    if isinstance(classes, (set, frozenset, dict, str, bytes)) or not hasattr(
+        classes, "__len__"
+    ):
+        raise ValueError(
+            "classes must be a list or 1-D array of the labels, got a "
+            f"{type(classes).__name__}: {classes!r}."
+        )
+    labels = host_numpy(classes) if hasattr(classes, "shape") else np.asarray(
+        list(classes), dtype=object
+    )
+    if labels.ndim != 1:
+        raise ValueError(f"classes must be 1-D, got an array of shape {labels.shape}.")
+    values = labels.tolist()
+    if any(value is None or (isinstance(value, float) and value != value) for value in values):
+        raise ValueError(f"classes must not contain missing labels (None or NaN): {values}.")
+    kinds = {isinstance(value, (str, bytes)) for value in values}
+    if len(kinds) > 1:
+        raise ValueError(f"classes mixes strings and numbers: {values}.")
+    unique = np.unique(np.asarray(values))
+    if len(unique) < 2:
+        raise ValueError(
+            f"classes must contain at least 2 classes, got {len(unique)}: {unique.tolist()}."
+        )
+    return unique
+
+
+def checked_validation_data(validation_data):
+    """``partial_fit``'s ``validation_data`` as ``(X_val, y_val, sample_weight_val)``.
+
+    Only a tuple (or list) of two or three items is accepted: unpacking
+    anything else (an array ``X_val`` alone) into ``prepare`` would fail with
+    an unrelated message, or take a row for the labels.
+    """
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
+               if isinstance(validation_data, (tuple, list))
+               else f"an object of type {type(validation_data).__name__}")
+        raise ValueError(
+            "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+            f"sample_weight_val), got {got}."
+        )
+    return tuple(validation_data) + (None,) * (3 - len(validation_data))

@@ -74,6 +74,10 @@ class LinearSoftmaxLoss:
             Z += coef[:, n_features]
         return Z
 
+    def proba(self, coef, X):
+        """Probabilities of the free logits at ``coef``, shape (n, n_logits)."""
+        return self._log_normalizer_and_proba(self.logits(coef, X))[1]
+
     def _transpose_product(self, R, X):
         """``[R^T X, sum_i R_i]``: the gradient-shaped product of a residual."""
         # R^T X is computed as one GEMM on dense X, which is faster than
@@ -259,7 +263,13 @@ class LinearSoftmaxLoss:
             shape, reusing the probabilities computed here.
         """
         value, gradient, P = self.loss_gradient_proba(coef, X, Y, sample_weight)
-        return value, gradient, lambda V: self.hessian_product(V, X, P, sample_weight)
+
+        def hessp(V):
+            return self.hessian_product(V, X, P, sample_weight)
+
+        # Newton-CG's preconditioner reads them.
+        hessp.proba = P
+        return value, gradient, hessp
 
     def loss_gradient_proba(self, coef, X, Y, sample_weight):
         """Value, gradient and the probabilities of the free logits at ``coef``.

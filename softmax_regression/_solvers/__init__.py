@@ -8,6 +8,7 @@ table, never a solver's name.
 from dataclasses import dataclass
 
 from ._result import SolverResult
+from .auto import solve_auto
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton_cg
 from .sgd import sgd_init_state, sgd_partial_fit, solve_sgd
@@ -65,6 +66,8 @@ class SolverSpec:
 
 
 SOLVERS = {
+    "auto": SolverSpec(solve_auto, supports_l1=True, options=("random_state",),
+                       carries_curvature=True),
     "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True, carries_curvature=True),
     "newton-cg": SolverSpec(solve_newton_cg, supports_l1=False),
     "sgd": SolverSpec(solve_sgd, supports_l1=True, options=SGD_OPTIONS, unit="epochs",

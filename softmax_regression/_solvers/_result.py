@@ -37,6 +37,12 @@ class SolverResult:
     curvature : CurvatureMemory or None
         L-BFGS's curvature pairs at the end of a smooth problem, which a run
         on a nearby problem (another C, more rows) can start from.
+    pass_equivalents : float
+        The work done, in passes over the data: evaluations plus Hessian
+        products or factorizations, each counted at its cost in passes
+        (``nan`` where a solver does not count it).
+    method : str
+        The method that ran, for a solver that chooses one per problem.
     """
 
     coef: object
@@ -51,3 +57,5 @@ class SolverResult:
     validation_scores: list = field(default_factory=list)
     stopped_by_callback: bool = False
     curvature: object = None
+    pass_equivalents: float = float("nan")
+    method: str = ""

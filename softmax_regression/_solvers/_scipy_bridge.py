@@ -121,6 +121,11 @@ class ScipyBridge:
         value, G, _ = self._evaluate(x, with_hessp=True)
         return value, self._flat_gradient(G)
 
+    def proba(self, x):
+        """The probabilities of the free logits at ``x`` (None on chunked data)."""
+        _, _, hessp = self._evaluate(x, with_hessp=True)
+        return getattr(hessp, "proba", None)
+
     def hessp(self, x, p):
         """Hessian of the smooth objective at ``x`` times ``p`` (no split)."""
         _, _, hessp = self._evaluate(x, with_hessp=True)

@@ -7,11 +7,11 @@ from .._utils.threads import solver_threads
 from ._lbfgs_core import CurvatureMemory, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
-from ._trace import IterationTrace
+from ._trace import IterationTrace, settled
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
-                curvature=None):
+                curvature=None, settle=False):
     """Minimize ``problem``'s objective with L-BFGS.
 
     Value and gradient come from one pass over the data. A smooth objective
@@ -41,6 +41,10 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         Pairs from a run on the same data with another L2 strength (the
         previous point of a regularization path) to start from; smooth
         objectives only.
+    settle : bool, default=False
+        Smooth objectives: once optimality is within ``tol``, go on until
+        the next L-BFGS step would also lower the objective negligibly
+        (:func:`~._trace.settled`), as the Newton methods do.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
     if smooth:
-        return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter)
+        return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle)
 
     with solver_threads(), overflow_is_an_error():
         res = minimize(
@@ -106,10 +110,13 @@ MESSAGES = {
 }
 
 
-def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter):
+def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):
     def on_iteration(x, value, g):
         optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
-        return trace.record(x, value, optimality)
+        stop = trace.record(x, value, optimality)
+        if stop and settle and not trace.stopped_by_callback:
+            return settled(-float(g @ pairs.direction(g)), trace.tol, value)
+        return stop
 
     xp, _ = problem.namespace_and_device
     resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))

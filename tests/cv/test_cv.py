@@ -156,7 +156,7 @@ def test_path_is_warm_started():
     Cs = np.logspace(-2, 2, 6)
     folds = list(StratifiedKFold(3).split(X, y))
     model = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
-    cold = [[SoftmaxClassifier(C=C, max_iter=1000).fit(X[train], y[train]).n_iter_[0]
+    cold = [[SoftmaxClassifier(C=C, max_iter=1000, solver=model.solver).fit(X[train], y[train]).n_iter_[0]
              for C in Cs] for train, _ in folds]
     # The strongest penalty starts cold in both; every later point is cheaper warm.
     np.testing.assert_array_equal(model.n_iter_[:, 0, 0], np.asarray(cold)[:, 0])
@@ -422,7 +422,7 @@ def test_bad_fit_input_raises_and_keeps_the_fitted_model(small, case):
     ({"l1_ratios": ["a"]}, r"l1_ratios must contain numbers"),
     ({"solver": "newton-cg", "l1_ratios": [0.0, 0.5]},
      r"solver='newton-cg' does not support an L1 penalty, but l1_ratios=\[0.0, 0.5\].*"
-     r"\['lbfgs', 'sgd'\]"),
+     r"\['auto', 'lbfgs', 'sgd'\]"),
     ({"scoring": "no_such_metric"}, r"The 'scoring' parameter"),
     ({"solver": "sag"}, r"The 'solver' parameter"),
     ({"cv": "five"}, r"The 'cv' parameter"),

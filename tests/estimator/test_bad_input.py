@@ -132,15 +132,20 @@ def test_interrupted_fit_restores_the_model(data, monkeypatch):
     import softmax_regression._model.loss as loss_module
 
     calls = {"n": 0}
-    original = loss_module.LinearSoftmaxLoss.loss_gradient
 
-    def interrupted(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+    def interrupting(original):
+        def interrupted(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(loss_module.LinearSoftmaxLoss, "loss_gradient", interrupted)
+        return interrupted
+
+    # Every solver evaluates through one of these two.
+    for name in ("loss_gradient", "loss_gradient_hessian_product"):
+        original = getattr(loss_module.LinearSoftmaxLoss, name)
+        monkeypatch.setattr(loss_module.LinearSoftmaxLoss, name, interrupting(original))
     with pytest.raises(KeyboardInterrupt):
         model.fit(X[:60, :4] * 2, y[:60])
     assert pickle.dumps(model) == before

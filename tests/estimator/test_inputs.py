@@ -181,5 +181,8 @@ def test_verbose_prints_iterations(capsys):
         out = capsys.readouterr().out
         if SOLVERS[solver].stateful:
             assert "[sgd] epoch" in out and "eta=" in out
+        elif solver == "auto":
+            # The method it chose names its lines.
+            assert "[auto] method: newton-exact" in out and "[newton-exact] iter" in out
         else:
             assert f"[{solver}] iter" in out and "optimality=" in out

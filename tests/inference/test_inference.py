@@ -463,7 +463,7 @@ def test_other_data_than_the_fit_warn(anes, pid_model):
 def test_unconverged_fit_warns(anes):
     X, pid, _, _ = anes
     with pytest.warns(ConvergenceWarning):
-        model = SoftmaxClassifier(C=np.inf, max_iter=5).fit(X, pid)
+        model = SoftmaxClassifier(C=np.inf, solver="lbfgs", max_iter=5).fit(X, pid)
     with pytest.warns(UserWarning, match="refit with a smaller tol"):
         inference(model, X, pid)
 

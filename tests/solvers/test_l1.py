@@ -86,7 +86,7 @@ def test_sgd_l1_gives_exact_zeros_near_the_optimum():
 
 def test_newton_cg_refuses_l1_and_names_what_works():
     X, y = problem("breast_cancer")
-    with pytest.raises(ValueError, match=r"newton-cg.*l1_ratio=1\.0.*\['lbfgs', 'sgd'\]"):
+    with pytest.raises(ValueError, match=r"newton-cg.*l1_ratio=1\.0.*\['auto', 'lbfgs', 'sgd'\]"):
         SoftmaxClassifier(solver="newton-cg", l1_ratio=1.0).fit(X, y)
 
 

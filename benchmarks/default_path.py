@@ -1,0 +1,164 @@
+"""The default path: ``SoftmaxClassifier()`` against ``LogisticRegression()``.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/default_path.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/default_path.py --quick
+
+Both estimators at their defaults (C=1, tol=1e-4), one BLAS thread, in the
+same process, on the training split of every problem of ``problems.py``.
+Per problem: the median fit time over repeats after a warm-up, the method
+``solver="auto"`` chose, its iterations and its work in pass-equivalents
+(evaluations plus Hessian products or factorizations at their cost in
+passes), LogisticRegression's iterations, and the objective of both in
+float64 (the package's referee), relative to LogisticRegression's.
+Writes ``results/default_path.md`` (and ``.csv``), with the git commit.
+"""
+
+import argparse
+import csv
+import dataclasses
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info, threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import softmax_regression._solvers as solvers_module  # noqa: E402
+from objective import estimator_objective  # noqa: E402
+from problems import problems  # noqa: E402
+
+from softmax_regression import SoftmaxClassifier  # noqa: E402
+
+OUTPUT = Path(__file__).resolve().parent / "results"
+# Issue targets: time / LR at most 0.8 on the small datasets, 0.5 on the large.
+SMALL = {"iris", "wine", "breast_cancer", "digits"}
+
+
+class Recorder:
+    """Wraps the "auto" solver to keep the last result (method, passes)."""
+
+    def __init__(self):
+        self.last = None
+        self.spec = solvers_module.SOLVERS["auto"]
+
+    def __enter__(self):
+        def function(*args, **kwargs):
+            self.last = self.spec.function(*args, **kwargs)
+            return self.last
+
+        solvers_module.SOLVERS["auto"] = dataclasses.replace(self.spec, function=function)
+        return self
+
+    def __exit__(self, *exc):
+        solvers_module.SOLVERS["auto"] = self.spec
+
+
+def timed(make, X, y, repeats, budget):
+    """Median seconds of ``make().fit(X, y)`` after a warm-up, and the last model."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = make().fit(X, y)
+        seconds = []
+        while len(seconds) < repeats and (not seconds or sum(seconds) < budget):
+            start = time.perf_counter()
+            model = make().fit(X, y)
+            seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), model, len(seconds)
+
+
+def git_commit():
+    root = Path(__file__).resolve().parents[1]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                           capture_output=True, text=True).stdout.strip()
+    return commit + (" (uncommitted changes)" if dirty else "")
+
+
+def run(quick, repeats, budget, names):
+    rows = []
+    for problem in problems(quick=quick):
+        if names and problem.name not in names:
+            continue
+        for dtype in problem.dtypes:
+            X, y, _, _ = problem.data(dtype)
+            t_lr, lr, n_lr = timed(LogisticRegression, X, y, repeats, budget)
+            with Recorder() as recorder:
+                t_ours, ours, n_ours = timed(SoftmaxClassifier, X, y, repeats, budget)
+            result = recorder.last
+            X64 = X.astype(np.float64)
+            f_ours, f_lr = estimator_objective(ours, X64, y), estimator_objective(lr, X64, y)
+            target = 0.8 if problem.name in SMALL else 0.5
+            rows.append({
+                "problem": problem.name, "dtype": np.dtype(dtype).name,
+                "LR seconds": t_lr, "LR iterations": int(lr.n_iter_[0]),
+                "ours seconds": t_ours, "method": result.method,
+                "ours iterations": int(ours.n_iter_[0]),
+                "pass-equivalents": float(result.pass_equivalents),
+                "time / LR": t_ours / t_lr, "target": target,
+                "objective vs LR (relative)": (f_ours - f_lr) / abs(f_lr),
+                "repeats": min(n_lr, n_ours),
+            })
+            print(_line(rows[-1]), flush=True)
+    return rows
+
+
+def _line(row):
+    met = "met" if row["time / LR"] <= row["target"] else "not met"
+    obj = row["objective vs LR (relative)"]
+    return (f"| {row['problem']} | {row['dtype']} | {row['LR iterations']} | "
+            f"{row['LR seconds'] * 1e3:.1f} | {row['method']} | {row['ours iterations']} | "
+            f"{row['pass-equivalents']:.1f} | {row['ours seconds'] * 1e3:.1f} | "
+            f"{row['time / LR']:.2f} (<= {row['target']}: {met}) | {obj:+.1e} "
+            f"({'met' if obj <= 1e-7 else 'not met'}) |")
+
+
+def write(rows, quick):
+    OUTPUT.mkdir(exist_ok=True)
+    stem = "default_path_quick" if quick else "default_path"
+    with open(OUTPUT / f"{stem}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    blas = sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()
+                   if i["user_api"] == "blas"})
+    lines = [
+        "# The default path: SoftmaxClassifier() vs LogisticRegression()",
+        "",
+        f"Commit {git_commit()}; one BLAS thread ({', '.join(blas)}); median of up to "
+        f"{max(r['repeats'] for r in rows)} fits after a warm-up; training split of each "
+        "problem in `problems.py`. Objective: float64 referee, (ours - LR) / LR, target "
+        "<= 1e-7. Made by `benchmarks/default_path.py`.",
+        "",
+        "| problem | dtype | LR iterations | LR ms | method | iterations | pass-equivalents "
+        "| ms | time / LR | objective vs LR |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *(_line(row) for row in rows),
+        "",
+    ]
+    (OUTPUT / f"{stem}.md").write_text("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny problems (a smoke test)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--time-budget", type=float, default=10.0,
+                        help="stop repeating a fit after this many seconds")
+    parser.add_argument("--problems", help="comma-separated problem names")
+    args = parser.parse_args(argv)
+    names = set(args.problems.split(",")) if args.problems else None
+    with threadpool_limits(limits=1):
+        rows = run(args.quick, args.repeats, args.time_budget, names)
+    write(rows, args.quick)
+
+
+if __name__ == "__main__":
+    main()

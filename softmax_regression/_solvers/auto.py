@@ -1,0 +1,94 @@
+"""The default solver: the method that measured fastest for the problem at hand.
+
+Second-order steps need fewer passes over the data than L-BFGS's, which makes
+them faster wherever a step is cheap enough (see ``benchmarks/``):
+
+- exact Newton (:class:`~.newton_family.ExactNewton`) while forming the
+  full Hessian costs less than the passes and per-iteration overhead it
+  saves (:data:`EXACT_PASSES`, :data:`EXACT_OVERHEAD_FLOPS`): small tables,
+  or few coefficients per row;
+- sub-sampled Newton-CG (:class:`~.newton_family.SubsampledNewtonCG`) for
+  larger smooth problems on dense arrays with enough rows that the sample is
+  at most half of them;
+- L-BFGS everywhere else: an L1 part of the penalty (L-BFGS-B on the split
+  weights), many coefficients on few rows, sparse X beyond the exact
+  Newton's reach, and dask collections, whose passes run where the data
+  live.
+"""
+
+import scipy.sparse as sp
+
+from .._model.problem import SoftmaxProblem
+from .lbfgs import solve_lbfgs
+from .newton_family import ExactNewton, SubsampledNewtonCG
+
+# Exact Newton takes about 6 iterations where L-BFGS takes about 25, each
+# with a pass (4 n d K flops) and a fixed cost in Python of about 100 us; its
+# Hessian costs n p^2 flops. It wins while that is below about 12 passes plus
+# the fixed cost it saves, counted as flops at the speed of small products.
+EXACT_PASSES = 12
+EXACT_OVERHEAD_FLOPS = 3e6
+
+
+def choose_method(problem):
+    """The name of the method :func:`solve_auto` runs on ``problem``."""
+    # The choice reads shapes only, never the array namespace: the same data
+    # get the same method on NumPy, array-API arrays or a GPU.
+    if not problem.penalty.is_smooth or type(problem) is not SoftmaxProblem:
+        return "lbfgs"
+    n_samples, n_features = problem.X.shape
+    n_logits, width = problem.coef_shape
+    pass_flops = 4 * n_samples * n_features * n_logits
+    if n_samples * (n_logits * width) ** 2 <= EXACT_OVERHEAD_FLOPS + EXACT_PASSES * pass_flops:
+        return "newton-exact"
+    # Sparse rows are wide: a sample of them sees too few features for its
+    # curvature to stand for the data's (measured: 100 iterations, 5x slower).
+    if not sp.issparse(problem.X) and 2 * SubsampledNewtonCG.sample_size(n_samples) <= n_samples:
+        return "newton-cg-sampled"
+    # Few rows and many coefficients: each conjugate-gradient step would cost
+    # a whole pass, and L-BFGS's passes win.
+    return "lbfgs"
+
+
+def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, random_state=None,
+               curvature=None):
+    """Minimize ``problem``'s objective with the method :func:`choose_method` picks.
+
+    Parameters
+    ----------
+    problem : SoftmaxProblem or ChunkedSoftmaxProblem
+    coef0 : ndarray
+        Starting coefficients, 2-D.
+    tol : float
+        Stop when the problem's optimality measure is at most ``tol``.
+    max_iter : int
+        Maximum number of iterations (Newton or L-BFGS).
+    verbose : int, default=0
+        Print one line per iteration, and the pass count at the end, when positive.
+    callback : callable or None, default=None
+        ``callback(coef) -> bool`` after each iteration; true stops the solver.
+    random_state : int, RandomState or None, default=None
+        Draws the rows of a sub-sampled Hessian; None uses a fixed stream, so
+        the same data always give the same coefficients.
+    curvature : CurvatureMemory or None, default=None
+        For L-BFGS: curvature pairs of a nearby problem to start from.
+
+    Returns
+    -------
+    SolverResult
+        ``method`` names the method that ran.
+    """
+    method = choose_method(problem)
+    if verbose:
+        print(f"[auto] method: {method}")
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback)
+    if method == "lbfgs":
+        result = solve_lbfgs(problem, coef0, curvature=curvature,
+                             settle=problem.penalty.is_smooth, **options)
+        result.pass_equivalents = float(result.n_evaluations)
+    elif method == "newton-exact":
+        result = ExactNewton(problem, **options).solve(coef0)
+    else:
+        result = SubsampledNewtonCG(problem, random_state=random_state, **options).solve(coef0)
+    result.method = method
+    return result

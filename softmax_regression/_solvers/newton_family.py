@@ -1,0 +1,356 @@
+"""Newton's method with a line search: one loop, two ways to solve the Newton system.
+
+:class:`NewtonSolver` holds what every variant shares: value and gradient
+from one pass over all the rows, the weak Wolfe line search of
+:mod:`._lbfgs_core` (which accepts the full Newton step almost always), the
+optimality test on the full data in the data's precision, and the record of
+each iteration. A variant only says how it solves ``H d = -g``:
+
+- :class:`ExactNewton` forms the full Hessian (``p x p`` for ``p``
+  coefficients) and solves by Cholesky: a handful of iterations, each costing
+  about ``p / 4`` passes to form the Hessian; it pays where ``p`` is small.
+- :class:`SubsampledNewtonCG` runs preconditioned conjugate gradients on
+  Hessian-vector products over a fixed random sample of the rows, at the
+  current iterate's probabilities (Byrd, Chin, Neveitt and Nocedal, 2011):
+  each product costs the sample's share of a pass, and a Jacobi
+  preconditioner undoes the scale of each feature.
+- :class:`NewtonCG` is the same on all the rows: exact Hessian products,
+  robust to badly scaled features through the preconditioner.
+
+The softmax model is unchanged when the same number is added to every
+logit's coefficient of one column: along that direction the loss's Hessian is
+zero. Columns the penalty does not reach (the intercept; every column when
+``C = inf``) are solved in the subspace of zero sum over the logits, which is
+where the gradient lies.
+"""
+
+import math
+
+import numpy as np
+import scipy.linalg
+from scipy.linalg.lapack import dpotrf as potrf, dpotrs as potrs
+from sklearn.utils import check_random_state
+
+from .._model.hessian import full_hessian, hessian_diagonal
+from .._utils.arrays import take_rows
+from .._utils.threads import solver_threads
+from ._lbfgs_core import LineSearchFailure, line_search
+from ._overflow import overflow_is_an_error
+from ._scipy_bridge import ScipyBridge
+from ._trace import IterationTrace, settled
+
+# Iterations without progress in the objective or the gradient before a stop
+# at the precision limit (as in L-BFGS).
+STALL = 3
+# An iteration that leaves more than this share of the gradient is slow.
+SLOW = 0.5
+
+MESSAGES = {
+    "stopped": "converged (optimality at most tol)",
+    "precision": "the objective stopped decreasing at the resolution of floating point",
+    "max_iter": "reached max_iter",
+    "line search": "the line search found no step that decreases the objective; the "
+                   "features may be badly scaled: standardize them",
+}
+
+
+class NewtonSolver:
+    """Newton iterations with a line search over a :class:`SoftmaxProblem`.
+
+    Parameters
+    ----------
+    problem : SoftmaxProblem
+        In-memory (NumPy or scipy sparse) with a smooth penalty.
+    tol, max_iter, verbose, callback
+        As for every solver (see :func:`solve_newton`).
+    """
+
+    name = "newton"
+
+    def __init__(self, problem, *, tol, max_iter, verbose=0, callback=None):
+        self.problem = problem
+        self.max_iter = max_iter
+        self.tol = tol
+        self.bridge = ScipyBridge(problem)
+        self.trace = IterationTrace(self.bridge, tol, verbose, self.name, callback)
+        self.shape = problem.coef_shape
+        self.l2 = float(problem.penalty.l2_strength)
+        self.penalized = np.zeros(self.shape, dtype=bool)
+        self.penalized[:, : problem.n_features] = self.l2 > 0
+        self.null_columns = self._null_columns()
+        self.has_null_columns = bool(self.null_columns.any())
+        # What one Hessian product or factorization costs, in passes, and the
+        # work done beyond the evaluations, in passes.
+        self.hessian_cost = 1.0
+        self.work = 0.0
+        # Value and gradient at a point, for the iterations and the line search.
+        self.evaluate = self.bridge.value_gradient
+
+    def _null_columns(self):
+        """Columns along which a common shift of all logits leaves the objective unchanged."""
+        mask = np.zeros(self.shape[1], dtype=bool)
+        if self.problem.loss.n_logits < 3:
+            return mask  # a pinned reference logit: nothing is shift invariant
+        mask[~self.penalized[0]] = True
+        return mask
+
+    def project(self, V):
+        """``V`` (2-D) with zero sum over the logits in the null columns."""
+        if self.has_null_columns:
+            V = V.copy()
+            columns = V[:, self.null_columns]
+            V[:, self.null_columns] = columns - columns.sum(axis=0) / V.shape[0]
+        return V
+
+    def setup(self, x):
+        """Prepare the variant's state before the first iteration."""
+
+    def after_iteration(self, before, after):
+        """Adapt to an iteration that took optimality from ``before`` to ``after``."""
+
+    def inner_solve(self, x, g):
+        """A descent direction from the Newton system at ``x`` (flat, float64)."""
+        raise NotImplementedError
+
+    def solve(self, coef0):
+        """Run from ``coef0``; returns a :class:`SolverResult`."""
+        bridge, trace, problem = self.bridge, self.trace, self.problem
+        x = bridge.to_flat(coef0)
+        if trace.start(x):
+            return self._result(x, "optimal at the start")
+        if self.max_iter == 0:
+            return self._result(x, "max_iter=0: no iteration")
+        xp, _ = problem.namespace_and_device
+        resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
+        reason = "max_iter"
+        with solver_threads(), overflow_is_an_error():
+            self.setup(x)
+            f, g = self.evaluate(x)
+            best_gradient, stalled = math.inf, 0
+            previous = trace.optimality
+            for _ in range(self.max_iter):
+                d = self.inner_solve(x, g)
+                decrement = -float(g @ d)
+                if trace.converged and settled(decrement, self.tol, f):
+                    reason = "stopped"
+                    break
+                if not decrement > 0.0:
+                    # Rounding spoiled the model's direction: fall back to the gradient.
+                    d = -g
+                try:
+                    alpha, f_new, g = line_search(self.evaluate, x, f, g, d, 1.0, resolution)
+                except LineSearchFailure as failure:
+                    if failure.overflowed:
+                        raise FloatingPointError("overflow at every step the line search tried")
+                    reason = "precision" if failure.at_rounding else "line search"
+                    break
+                x = x + alpha * d
+                optimality = problem.optimality(bridge.host_coef(x), g.reshape(self.shape))
+                trace.record(x, f_new, optimality)
+                if trace.stopped_by_callback:
+                    reason = "stopped"
+                    break
+                # Steps accepted within rounding that lower neither the
+                # objective nor the gradient: the precision limit.
+                progress = f_new < f or optimality < best_gradient
+                stalled = 0 if progress else stalled + 1
+                self.after_iteration(previous, optimality)
+                previous = optimality
+                best_gradient, f = min(best_gradient, optimality), f_new
+                if stalled >= STALL:
+                    reason = "precision"
+                    break
+        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision")
+
+    def _result(self, x, message, at_precision_limit=False):
+        result = self.trace.result(x, at_precision_limit=at_precision_limit, message=message)
+        result.pass_equivalents = (
+            self.bridge.n_evaluations + self.work
+        )
+        if self.trace.verbose:
+            print(f"[{self.name}] {result.n_iter} iterations, {result.pass_equivalents:.1f} "
+                  f"pass-equivalents: {message}")
+        return result
+
+
+class ExactNewton(NewtonSolver):
+    """Newton steps from the full Hessian, solved by Cholesky."""
+
+    name = "newton-exact"
+
+    def __init__(self, problem, **kwargs):
+        super().__init__(problem, **kwargs)
+        n_logits, width = self.shape
+        # A pass is about 4 n d K flops; the Hessian about n (K width)^2.
+        self.hessian_cost = max(1.0, n_logits * width / 4)
+
+    def inner_solve(self, x, g):
+        problem, bridge = self.problem, self.bridge
+        H = full_hessian(problem.loss, problem.X, bridge.to_coef(x), problem.sample_weight)
+        bridge.n_hessian_products += 1
+        self.work += self.hessian_cost
+        H[np.diag_indices_from(H)] += self.l2 * self.penalized.ravel()
+        scale = max(float(np.mean(np.diag(H))), np.finfo(float).tiny)
+        n_logits, width = self.shape
+        for j in np.flatnonzero(self.null_columns):
+            # Adding the projector onto the shift direction makes H definite
+            # without changing the step in the subspace the gradient lies in.
+            index = np.arange(n_logits) * width + j
+            H[np.ix_(index, index)] += scale / n_logits
+        rhs = self.project(-g.reshape(self.shape)).ravel()
+        factor, info = potrf(H, lower=False, clean=False, overwrite_a=False)
+        if info == 0:
+            step, info = potrs(factor, rhs, lower=False)
+        if info != 0 or not np.all(np.isfinite(step)):
+            # Singular along a direction the data do not determine (a constant
+            # or duplicated feature without a penalty): the least-norm step.
+            step = scipy.linalg.lstsq(H, rhs, cond=1e-12)[0]
+        return self.project(step.reshape(self.shape)).ravel()
+
+
+class SubsampledNewtonCG(NewtonSolver):
+    """Newton-CG whose Hessian products use a fixed random sample of the rows.
+
+    Parameters
+    ----------
+    problem : SoftmaxProblem
+    random_state : int, RandomState or None
+        Draws the sample; None draws it from a fixed stream, so that the same
+        data give the same fit on every run.
+    **kwargs
+        As for :class:`NewtonSolver`.
+    """
+
+    name = "newton-cg-sampled"
+    # Share of the rows in the sample, and the smallest sample worth drawing.
+    FRACTION = 0.1
+    MIN_ROWS = 5000
+    MAX_CG = 10
+    CG_RTOL = 0.1
+
+    def __init__(self, problem, *, random_state=None, **kwargs):
+        super().__init__(problem, **kwargs)
+        self.random_state = 0 if random_state is None else random_state
+
+    @classmethod
+    def sample_size(cls, n_samples):
+        """Rows in the sample: a tenth, and at least :attr:`MIN_ROWS`."""
+        return min(n_samples, max(cls.MIN_ROWS, math.ceil(cls.FRACTION * n_samples)))
+
+    def setup(self, x):
+        self.rng = check_random_state(self.random_state)
+        self.slow = 0
+        self._draw(self.sample_size(self.problem.X.shape[0]))
+
+    def after_iteration(self, before, after):
+        # Where the curvature sits in few rows (nearly separated classes), a
+        # sample misses them and the steps shrink the gradient slowly: twice
+        # in a row by less than half, the sample doubles, up to all the rows
+        # (Bollapragada, Byrd and Nocedal, 2018, grow the sample likewise).
+        self.slow = self.slow + 1 if after > SLOW * before else 0
+        n = self.problem.X.shape[0]
+        if self.slow >= 2 and self.X.shape[0] < n:
+            self.slow = 0
+            self._draw(2 * self.X.shape[0])
+
+    def _draw(self, m):
+        """Sample ``m`` rows (all of them once that is half or more)."""
+        problem = self.problem
+        n = problem.X.shape[0]
+        weight = problem.sample_weight
+        xp, device = problem.namespace_and_device
+        rows = None
+        if 2 * m <= n:
+            rows = np.sort(self.rng.choice(n, size=m, replace=False))
+            sampled = take_rows(weight, rows, xp, device)
+            total = float(xp.sum(sampled))
+            if not total > 0:
+                rows = None  # every sampled row has weight 0: use them all
+        if rows is None:
+            self.X, self.weight = problem.X, weight
+        else:
+            # One copy of a tenth of X for the whole solve; the weights are
+            # rescaled to the full data's total, so that the sampled Hessian
+            # estimates the full one.
+            self.X = take_rows(problem.X, rows, xp, device)
+            self.weight = sampled * (float(xp.sum(weight)) / total)
+        self.hessian_cost = self.X.shape[0] / n
+
+    def _hessian_product(self, x, V, P):
+        bridge = self.bridge
+        bridge.n_hessian_products += 1
+        self.work += self.hessian_cost
+        HV = bridge._to_host(self.problem.loss.hessian_product(
+            bridge._to_problem(V), self.X, P, self.weight))
+        return HV + self.l2 * self.penalized * V
+
+    def _proba_and_diagonal(self, x):
+        """The probabilities the products use, and the Hessian's diagonal there."""
+        # The sample's probabilities at x: its share of a pass, no n x K array.
+        P = self.problem.loss.proba(self.bridge.to_coef(x), self.X)
+        self.work += self.hessian_cost
+        return P, hessian_diagonal(self.problem.loss, self.X, P, self.weight)
+
+    def inner_solve(self, x, g):
+        P, diagonal = self._proba_and_diagonal(x)
+        if diagonal is None:
+            inverse = np.ones(self.shape)  # chunked data: no preconditioner
+        else:
+            diagonal += self.l2 * self.penalized
+            floor = 1e-12 * max(float(diagonal.max()), 1e-300)
+            inverse = 1.0 / np.maximum(diagonal, floor)
+        r = self.project(-g.reshape(self.shape))
+        target = self.CG_RTOL * float(np.linalg.norm(r))
+        step = np.zeros(self.shape)
+        z = self.project(inverse * r)
+        direction = z
+        rz = float(np.sum(r * z))
+        for _ in range(self.MAX_CG):
+            Hd = self._hessian_product(x, direction, P)
+            curvature = float(np.sum(direction * Hd))
+            if not curvature > 0:
+                break  # flat or rounding: keep the step so far
+            alpha = rz / curvature
+            step += alpha * direction
+            r -= alpha * Hd
+            if float(np.linalg.norm(r)) <= target:
+                break
+            z = self.project(inverse * r)
+            rz_new = float(np.sum(r * z))
+            direction = z + (rz_new / rz) * direction
+            rz = rz_new
+        if not step.any():
+            step = self.project(inverse * -g.reshape(self.shape))
+        return step.ravel()
+
+
+class NewtonCG(SubsampledNewtonCG):
+    """Newton-CG on exact Hessian products over all the rows (``solver="newton-cg"``).
+
+    Works on any problem with Hessian-vector products (chunked dask data
+    too); in memory, the Hessian's diagonal preconditions the inner solve.
+    """
+
+    name = "newton-cg"
+
+    def __init__(self, problem, **kwargs):
+        super().__init__(problem, **kwargs)
+        # The probabilities of each evaluation are kept for the products.
+        self.evaluate = self.bridge.value_gradient_with_hessp
+
+    def setup(self, x):
+        self.hessian_cost = 1.0
+
+    def after_iteration(self, before, after):
+        """All the rows already: nothing to grow."""
+
+    def _hessian_product(self, x, V, P):
+        self.work += 1.0
+        return self.bridge.hessp(x, V.ravel()).reshape(self.shape)
+
+    def _proba_and_diagonal(self, x):
+        P = self.bridge.proba(x)
+        if P is None:
+            return None, None
+        problem = self.problem
+        return P, hessian_diagonal(problem.loss, problem.X, P, problem.sample_weight)
