@@ -269,12 +269,10 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
             xp, device = problem.namespace_and_device
             score_weight = None
             if sample_weight is not None:
-                # Divided by the largest weight (prepare has checked them) before
-                # X's dtype and the held-out sums of value * weight: weights near
-                # the largest float then score as they fit, without overflow.
+                # The caller's weights as they are (a scorer sees them), in float64:
+                # X's float32 would turn 1e308 into inf and 1e-50 into 0.
                 score_weight = _check_sample_weight(
                     move_to(sample_weight, xp=xp, device=device), X, dtype=None)
-                score_weight = xp.astype(score_weight / xp.max(score_weight), X.dtype)
             y_labels = _labels_of(problem, classes)
             cv = check_cv(self.cv, host_numpy(y_labels), classifier=True)
             folds = list(cv.split(X, host_numpy(y_labels), groups))

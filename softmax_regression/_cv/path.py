@@ -175,6 +175,11 @@ class HeldOutScore:
         if self.weight is None:
             return float(xp.mean(values))
         weight = xp.astype(self.weight, xp.float64)
+        largest = float(xp.max(weight)) if weight.shape[0] else 0.0
+        if largest > 0:
+            # Divided by the largest first, as the fit's weights are: sums of
+            # weights near the largest float stay finite.
+            weight = weight / largest
         total = float(xp.sum(weight))
         if total == 0:
             # A weighted mean over no weight is undefined: NaN, which ranks
