@@ -268,14 +268,18 @@ def _encode_column(column, values, pd):
 def _as_numbers(values, pd):
     """A text column whose every value is a number, as float64; else None.
 
-    pandas leaves a column of integers as text when one of them is wider
-    than 64 bits (``123456789012345678901234567890``); it is a number all
+    pandas leaves a column of integers as Python objects when one of them
+    is wider than 64 bits (``123456789012345678901234567890``); it is a number all
     the same, as ``1.5e30`` is.
     """
     present = values.dropna()
-    if present.empty or not all(isinstance(v, str) and _is_number(v) for v in present):
+    if present.empty or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) and _is_number(str(v))
+        for v in present
+    ):
         return None
-    return pd.to_numeric(values, errors="coerce").astype(np.float64)
+    # float() of the text: pd.to_numeric refuses integers beyond 64 bits.
+    return values.map(lambda v: v if v is None or v != v else float(str(v))).astype(np.float64)
 
 
 def read_csv(path, target):
