@@ -679,3 +679,28 @@ def test_extreme_weights_score_and_choose_as_unit_weights(case, solver, dtype):
     np.testing.assert_allclose(extreme.scores_, unit.scores_, rtol=1e-3)
     assert Cs.index(extreme.C_) == unit_Cs.index(unit.C_)
     np.testing.assert_allclose(extreme.predict_proba(X), unit.predict_proba(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_accuracy_scores_read_the_class_at_logit_zero(weighted):
+    # Overlapping binary classes and a weak penalty grid: many held-out
+    # logits fall just above 0, where a threshold other than 0 would read
+    # another class. Each fold score must be the accuracy of "logit > 0"
+    # computed here from the fold's coefficients.
+    X, y = blobs(n_samples=150, n_features=3, n_classes=2, spread=4.0)
+    weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    cv = StratifiedKFold(3)
+    model = SoftmaxClassifierCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=cv, scoring="accuracy").fit(
+        X, y, sample_weight=weight)
+    near_zero = 0
+    for f, (train, test) in enumerate(cv.split(X, y)):
+        for i in range(len(model.Cs_)):
+            coef = model.coefs_paths_[f, 0, i]
+            z = X[test] @ coef[0, :-1] + coef[0, -1]
+            near_zero += int(np.count_nonzero((z > 0) & (z < 0.5)))
+            expected = accuracy_score(y[test], model.classes_[(z > 0).astype(int)],
+                                      sample_weight=None if weight is None else weight[test])
+            assert model.scores_[f, 0, i] == pytest.approx(expected, abs=1e-12)
+    assert near_zero > 0  # the test can see a threshold moved off 0
+    best = int(np.argmax(model.scores_.sum(axis=0)[0]))
+    assert model.C_ == model.Cs_[best]
