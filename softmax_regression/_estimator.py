@@ -19,6 +19,7 @@ from ._prediction import SoftmaxPredictionMixin
 from ._fitting.prepare import (
     can_continue, checked_classes, checked_validation_data, prepare, previous_coef,
 )
+from ._fitting.prior_model import solve
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
 from ._fitting.store import store_result, warn_if_not_converged
@@ -328,8 +329,8 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
                 previous = getattr(self, spec.state_attribute, None) if warm else None
                 options["state"] = spec.init_state(coef0, previous=previous, **options)
                 options["weight_seen"] = prepared.total
-            result = spec.function(
-                problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
+            result = solve(
+                spec.function, problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
                 callback=solver_callback(tasks, prepared, coef0, unit=spec.unit), **options,
             )
             warn_if_not_converged(self, spec, problem, result)

@@ -49,3 +49,31 @@ def traced_peak(function):
     finally:
         tracemalloc.stop()
     return peak - before
+
+
+def objective_gradient(model, X, y, sample_weight=None):
+    """The gradient of a fitted L2 model's objective divided by the total weight.
+
+    Computed here from ``coef_`` and ``intercept_`` in float64, independently
+    of the package's loss: ``(W, b)`` blocks of the weighted mean of
+    ``(P - Y) [x, 1]`` plus ``W / (C * total weight)``. Binary models use
+    the one-logit parametrization (softmax over ``[0, z]``), as the estimator.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    scale = w.max()
+    w = w / scale
+    W = np.asarray(model.coef_, dtype=np.float64)
+    b = np.asarray(model.intercept_, dtype=np.float64)
+    index = np.searchsorted(model.classes_, y)
+    Z = X @ W.T + b
+    if W.shape[0] == 1:
+        P = 1 / (1 + np.exp(-Z))
+        R = P - (index == 1)[:, None]
+    else:
+        Z = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+        R = P - (index[:, None] == np.arange(W.shape[0]))
+    R = R * (w / w.sum())[:, None]
+    strength = 0.0 if model.C == np.inf else 1 / (model.C * scale * w.sum())
+    return R.T @ X + strength * W, R.sum(axis=0)

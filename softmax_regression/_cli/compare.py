@@ -310,6 +310,17 @@ def _run(args):
     return 0
 
 
+def _escape_what_cannot_be_printed():
+    """Print labels the output's encoding cannot represent as escapes, not a traceback.
+
+    A Windows console or a stream redirected with ``PYTHONIOENCODING=cp1252``
+    cannot encode, say, Chinese class labels; they then print as ``\\u4e2d``.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv=None):
     """Run ``compare`` with the given arguments.
 
@@ -324,6 +335,7 @@ def main(argv=None):
         0 on success, 1 for a data error, 2 for a usage error (see the
         module docstring); ``--help`` prints the help and returns 0.
     """
+    _escape_what_cannot_be_printed()
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)

@@ -5,6 +5,7 @@ pandas is imported only here, and only when a CSV is read.
 
 import csv
 import difflib
+import io
 import re
 from pathlib import Path
 
@@ -14,21 +15,93 @@ from .data import AS_IS, DataError, Dataset, group_as_is, quoted, shorten
 
 # Larger encoded feature matrices are refused rather than run out of memory.
 _MAX_BYTES = 2**31
+# The text read (after decompression) stops at these limits with a message:
+# a device such as /dev/zero or an endless pipe would otherwise be read until
+# the process is killed.
+_MAX_TEXT_BYTES = 2**30
+_MAX_LINE_BYTES = 2**24
+_CHUNK_BYTES = 2**20
 
 
-def _open_text(path):
-    """Open a CSV as text the way pandas would, for compression by file suffix."""
-    suffix = path.suffix.lower()
+def _decompressing(raw, suffix):
+    """``raw`` (a binary file) read through the decompressor its suffix names."""
     if suffix == ".gz":
         import gzip
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+        return gzip.GzipFile(fileobj=raw)
     if suffix == ".bz2":
         import bz2
-        return bz2.open(path, "rt", encoding="utf-8-sig", newline="")
+        return bz2.BZ2File(raw)
     if suffix == ".xz":
         import lzma
-        return lzma.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return lzma.LZMAFile(raw)
+    return raw
+
+
+def _decompression_errors():
+    import lzma
+    import zlib
+    return (EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+def _read_bytes(path, name):
+    """The file's bytes, decompressed by suffix, read once (a pipe can be read only once).
+
+    Stops with a DataError on NUL bytes (a binary file, /dev/zero), a line
+    longer than ``_MAX_LINE_BYTES`` or more than ``_MAX_TEXT_BYTES`` in all.
+    """
+    suffix = path.suffix.lower()
+    chunks, size, line = [], 0, 0
+    try:
+        with open(path, "rb") as raw, _decompressing(raw, suffix) as stream:
+            while True:
+                chunk = stream.read(_CHUNK_BYTES)
+                if not chunk:
+                    break
+                if b"\0" in chunk:
+                    raise DataError(
+                        f"{name}: not a text CSV file (it holds NUL bytes, as binary files "
+                        "do); give --csv a CSV file (.csv, or .csv.gz/.bz2/.xz)"
+                    )
+                newline = chunk.rfind(b"\n")
+                line = line + len(chunk) if newline < 0 else len(chunk) - newline - 1
+                size += len(chunk)
+                if line > _MAX_LINE_BYTES:
+                    raise DataError(
+                        f"{name}: a line longer than {_MAX_LINE_BYTES // 2**20} MiB; this is "
+                        "not a CSV file of rows (or its lines are not separated by newlines)"
+                    )
+                if size > _MAX_TEXT_BYTES:
+                    raise DataError(
+                        f"{name}: more than {_MAX_TEXT_BYTES // 2**30} GiB of text; compare "
+                        "reads CSV files up to that size: give it a sample of the rows"
+                    )
+                chunks.append(chunk)
+    except DataError:
+        raise
+    except _decompression_errors() as exc:
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        if suffix in (".gz", ".bz2", ".xz"):
+            raise DataError(
+                f"{name}: the {suffix[1:]} file is damaged or truncated ({detail}); "
+                "compress the CSV again, or give the uncompressed file"
+            ) from None
+        raise DataError(
+            f"{path}: cannot be read ({detail}); check that it is a readable CSV file"
+        ) from None
+    return b"".join(chunks)
+
+
+def _read_text(path, name):
+    """The whole CSV as text (UTF-8, a byte order mark dropped), read once."""
+    if not path.exists():
+        raise DataError(f"{path}: no such file; check the --csv path")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give --csv the path of a CSV file in it")
+    data = _read_bytes(path, name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(name, exc) from None
 
 
 def _is_number(text):
@@ -40,35 +113,24 @@ def _is_number(text):
 
 
 def _not_utf8(name, exc):
-    # exc.start counts from the decoded chunk, not the file: name the byte only.
     return DataError(
         f"{name}: not UTF-8 text (it holds the byte 0x{exc.object[exc.start]:02x}); save the "
         "file as UTF-8 CSV"
     )
 
 
-def _header(path, name):
-    """The first non-blank row, read with the csv module before pandas sees the file."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file; check the --csv path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory; give --csv the path of a CSV file in it")
+def _header(text, name):
+    """The first non-blank row, read with the csv module before pandas sees the text."""
     try:
-        with _open_text(path) as handle:
-            for row in csv.reader(handle, skipinitialspace=True):
-                if any(cell.strip() for cell in row):
-                    return row
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(name, exc) from None
-    except (OSError, EOFError, csv.Error) as exc:
-        raise DataError(
-            f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc}); check that it "
-            "is a readable CSV file"
-        ) from None
+        for row in csv.reader(io.StringIO(text, newline=""), skipinitialspace=True):
+            if any(cell.strip() for cell in row):
+                return row
+    except csv.Error as exc:
+        raise DataError(f"{name}: not a readable CSV ({exc}); check the file") from None
     raise DataError(f"{name}: the file is empty; a CSV needs a header row and data rows")
 
 
-def _sklearn_layout(header, path, name, pd):
+def _sklearn_layout(header, text, name, pd):
     """Read scikit-learn's own bundled CSV layout, or return None if it is not that.
 
     Its first row is ``n_samples, n_features, class names...``; each data row
@@ -80,8 +142,8 @@ def _sklearn_layout(header, path, name, pd):
         return None
     n_rows, n_features = int(header[0]), int(header[1])
     try:
-        frame = pd.read_csv(path, header=None, skiprows=1)
-    except (ValueError, UnicodeDecodeError):
+        frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1)
+    except ValueError:
         return None  # not that layout; the ordinary reading reports the problem
     codes = frame.iloc[:, -1]
     class_names = [cell.strip() for cell in header[2:]]
@@ -101,7 +163,7 @@ def _sklearn_layout(header, path, name, pd):
     return frame, note
 
 
-def _read_frame(path, name, header, pd):
+def _read_frame(text, name, header, pd):
     """The CSV as a DataFrame, every column named, nothing moved into the index."""
     import warnings
 
@@ -111,9 +173,11 @@ def _read_frame(path, name, header, pd):
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
             # skipinitialspace: "a, b, c" names columns "b", not " b".
-            return pd.read_csv(path, index_col=False, low_memory=False, skipinitialspace=True)
+            return pd.read_csv(io.StringIO(text), index_col=False, low_memory=False,
+                               skipinitialspace=True)
         except pd.errors.ParserWarning:
-            n_fields = pd.read_csv(path, header=None, skiprows=1, nrows=1).shape[1]
+            n_fields = pd.read_csv(io.StringIO(text), header=None, skiprows=1,
+                                   nrows=1).shape[1]
             raise DataError(
                 f"{name}: the header names {len(header)} columns but the rows have "
                 f"{n_fields} fields; give every column a name in the first row"
@@ -134,8 +198,6 @@ def _read_frame(path, name, header, pd):
                 f"{name}: line {line} has {saw} fields where the header has {expected}; "
                 "give every row one field per column"
             ) from None
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(name, exc) from None
 
 
 def _missing_target(frame, target, name, layout):
@@ -186,6 +248,9 @@ def _encode_column(column, values, pd):
             data = np.where(np.isnan(data), median, data)
             how += f"; {missing} missing value(s) imputed with the median ({median:.4g})"
         return data[:, None], how
+    numbers = _as_numbers(values, pd)
+    if numbers is not None:
+        return _encode_column(column, numbers, pd)
     text = values.astype(object)
     if missing:
         fill = text.mode(dropna=True).iloc[0]
@@ -198,6 +263,23 @@ def _encode_column(column, values, pd):
         how += f"; {missing} missing value(s) imputed with the most frequent ({fill!r})"
     onehot = (codes[:, None] == np.arange(len(categories))).astype(np.float64)
     return onehot, how
+
+
+def _as_numbers(values, pd):
+    """A text column whose every value is a number, as float64; else None.
+
+    pandas leaves a column of integers as Python objects when one of them
+    is wider than 64 bits (``123456789012345678901234567890``); it is a number all
+    the same, as ``1.5e30`` is.
+    """
+    present = values.dropna()
+    if present.empty or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) and _is_number(str(v))
+        for v in present
+    ):
+        return None
+    # float() of the text: pd.to_numeric refuses integers beyond 64 bits.
+    return values.map(lambda v: v if v is None or v != v else float(str(v))).astype(np.float64)
 
 
 def read_csv(path, target):
@@ -228,9 +310,10 @@ def read_csv(path, target):
 
     path = Path(path)
     name = path.name
-    header = _header(path, name)
+    text = _read_text(path, name)
+    header = _header(text, name)
     notes = []
-    layout = _sklearn_layout(header, path, name, pd)
+    layout = _sklearn_layout(header, text, name, pd)
     if layout is not None:
         frame, note = layout
         notes.append(note)
@@ -246,7 +329,7 @@ def read_csv(path, target):
                 f"{name}: column name(s) {quoted(repeated)} appear more than once in the "
                 "header; give every column its own name"
             )
-        frame = _read_frame(path, name, header, pd)
+        frame = _read_frame(text, name, header, pd)
     if len(frame) == 0:
         raise DataError(
             f"{name}: only a header row, no data rows; add rows below the header"

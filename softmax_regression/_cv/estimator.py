@@ -1,6 +1,7 @@
 """SoftmaxClassifierCV: C and l1_ratio chosen by cross-validation along a path."""
 
 import dataclasses
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -268,9 +269,10 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
             xp, device = problem.namespace_and_device
             score_weight = None
             if sample_weight is not None:
+                # The caller's weights as they are (a scorer sees them), in float64:
+                # X's float32 would turn 1e308 into inf and 1e-50 into 0.
                 score_weight = _check_sample_weight(
-                    move_to(sample_weight, xp=xp, device=device), X, dtype=X.dtype
-                )
+                    move_to(sample_weight, xp=xp, device=device), X, dtype=None)
             y_labels = _labels_of(problem, classes)
             cv = check_cv(self.cv, host_numpy(y_labels), classifier=True)
             folds = list(cv.split(X, host_numpy(y_labels), groups))
@@ -296,7 +298,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
                 classes=classes, n_points=len(Cs) * len(l1_ratios), max_iter=self.max_iter)
             paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
                 delayed(fit_fold_path)(
-                    problem, prepared.total, train, test, Cs=Cs, l1_ratios=l1_ratios, spec=spec,
+                    problem, prepared.total_factors, train, test, Cs=Cs, l1_ratios=l1_ratios, spec=spec,
                     options=options, tol=self.tol, max_iter=self.max_iter,
                     verbose=max(0, self.verbose - 1), scoring=scoring, blas_threads=blas_threads,
                     callbacks=fold_callbacks,
@@ -324,7 +326,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
                 "classes_": classes,
             }
             if self.refit:
-                attributes.update(self._refit(problem, prepared.total, coefs_paths, scores,
+                attributes.update(self._refit(problem, prepared.total_factors, coefs_paths, scores,
                                               Cs, l1_ratios, spec, options, tasks, classes))
             else:
                 attributes.update(fold_average(problem, coefs_paths, scores, Cs, l1_ratios))
@@ -345,11 +347,11 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
         i, j = best_summed_point(scores)
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
-        full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, total))
+        full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, *total))
         coef0 = xp.asarray(coefs_paths[:, j, i].mean(axis=0), dtype=problem.dtype, device=device)
         iterations = None if tasks is None else tasks.refit(full, classes, coef0, self.max_iter)
         result = solve_point(spec, full, coef0, options, tol=self.tol, max_iter=self.max_iter,
-                             verbose=max(0, self.verbose - 1), weight_seen=total,
+                             verbose=max(0, self.verbose - 1), weight_seen=math.prod(total),
                              callback=iterations)
         if iterations is not None:
             iterations.finish(result.coef)

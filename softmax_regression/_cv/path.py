@@ -8,6 +8,7 @@ once per fit, not once per point.
 
 import dataclasses
 import inspect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .._utils.compat import _convert_to_numpy, get_namespace_and_device
 from .._estimator import SoftmaxClassifier
 from .._model.softmax import log_softmax
 from .._model.penalties import penalty_from_params
+from .._fitting.prior_model import solve
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ class FoldPath:
 
 
 def fold_problem(problem, total, train):
-    """The problem on the rows ``train``, and their total sample weight.
+    """The problem on the rows ``train``, and their total sample weight as factors.
+
+    ``total`` is the total weight of all the rows as factors (see
+    :class:`~.._fitting.prepare.Prepared`); the fold's share is one more
+    factor, so that its penalty is formed without overflow.
 
     The full problem's weights are the effective weights (``sample_weight``
     times ``class_weight``, the latter computed once on all of y, as in
@@ -66,7 +72,7 @@ def fold_problem(problem, total, train):
         Y=take_rows(problem.Y, train, xp, device),
         sample_weight=weights / share,
     )
-    return fold, total * share
+    return fold, (*total, share)
 
 
 def scorer_with_labels(scorer, classes):
@@ -169,6 +175,11 @@ class HeldOutScore:
         if self.weight is None:
             return float(xp.mean(values))
         weight = xp.astype(self.weight, xp.float64)
+        largest = float(xp.max(weight)) if weight.shape[0] else 0.0
+        if largest > 0:
+            # Divided by the largest first, as the fit's weights are: sums of
+            # weights near the largest float stay finite.
+            weight = weight / largest
         total = float(xp.sum(weight))
         if total == 0:
             # A weighted mean over no weight is undefined: NaN, which ranks
@@ -207,8 +218,8 @@ def fit_fold_path(problem, total, train, test, *, Cs, l1_ratios, spec, options, 
     ----------
     problem : SoftmaxProblem
         Prepared on all the data.
-    total : float
-        Total effective sample weight of all the data.
+    total : tuple of float
+        Total effective sample weight of all the data, as factors.
     train, test : ndarray of int
         Row indices of the fold.
     Cs, l1_ratios : ndarray
@@ -264,7 +275,8 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
         along_l1 = None
         for j in _order(l1_ratios):
             point = dataclasses.replace(
-                fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]), fold_total)
+                fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]),
+                                                    *fold_total)
             )
             history = along_C.get(j, [])
             previous = history[-1][1] if history else None
@@ -277,7 +289,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             coef0 = _closer_start(point, [along_l1] + along_C_starts, default=start)
             iterations = None if callbacks is None else callbacks.point(point, coef0)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
-                                 verbose=verbose, weight_seen=fold_total, callback=iterations,
+                                 verbose=verbose, weight_seen=math.prod(fold_total), callback=iterations,
                                  curvature=curvature.get(j))
             if iterations is not None:
                 iterations.finish(result.coef)
@@ -356,7 +368,7 @@ def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight
     if spec.stateful:
         options["state"] = spec.init_state(coef0, previous=None, **options)
         options["weight_seen"] = weight_seen
-    return spec.function(problem, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
+    return solve(spec.function, problem, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
                          callback=callback, **options)
 
 

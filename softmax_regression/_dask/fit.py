@@ -25,6 +25,7 @@ import numpy as np
 from .input import feature_matrix, prepare_dask, row_vector
 from .sgd import solve_sgd_chunked
 from .._fitting.prepare import can_continue, previous_coef
+from .._fitting.prior_model import solve
 from .._solvers import SOLVERS
 from .._fitting.store import store_result, warn_if_not_converged
 
@@ -73,7 +74,7 @@ def fit_dask(estimator, X, y, sample_weight=None):
         previous = getattr(estimator, spec.state_attribute, None) if warm else None
         options["state"] = spec.init_state(coef0, previous=previous, **options)
         options["weight_seen"] = prepared.total
-    result = function(problem, coef0, tol=estimator.tol, max_iter=estimator.max_iter,
+    result = solve(function, problem, coef0, tol=estimator.tol, max_iter=estimator.max_iter,
                       verbose=estimator.verbose, **options)
     warn_if_not_converged(estimator, spec, problem, result)
     store_result(estimator, spec, prepared, result)

@@ -122,13 +122,19 @@ def _merge_summaries(*summaries):
 
 
 def check_and_collect_labels(estimator, X, y, sample_weight):
-    """One map-reduce: refuse non-finite X or bad weights; the sorted labels."""
+    """One map-reduce: refuse non-finite X or bad weights.
+
+    Returns the sorted labels, and the smallest and largest weight of each
+    chunk (None without weights).
+    """
     weight_parts = (chunk_parts(sample_weight) if sample_weight is not None
                     else [None] * X.numblocks[0])
     summary = dask.delayed(_block_summary, pure=True)
     parts = [summary(Xc, yc, wc) for Xc, yc, wc in zip(chunk_parts(X), chunk_parts(y),
                                                        weight_parts)]
     finite, labels, worst_weights = dask.compute(tree_reduce(parts, _merge_summaries))[0]
+    if sample_weight is None:
+        worst_weights = None
     assert_all_finite(finite[~(finite == 0)], estimator_name=type(estimator).__name__,
                       input_name="X")
     if sample_weight is not None:
@@ -142,13 +148,24 @@ def check_and_collect_labels(estimator, X, y, sample_weight):
             f"{type(estimator).__name__} needs samples of at least 2 classes in the "
             f"data, but the data contains only one class: {labels[0]!r}."
         )
-    return labels
+    return labels, worst_weights
 
 
 # -- weights and targets ---------------------------------------------------------
-def _block_class_weight_sums(y_index, sample_weight, n_classes):
-    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    return (np.bincount(y_index, weights=weights, minlength=n_classes).astype(np.float64),)
+def _block_class_weight_sums(y_index, sample_weight, n_classes, scale):
+    """Per class: the sum and the largest of ``sample_weight / scale`` (or of ones)."""
+    if sample_weight is None:
+        weights = np.ones(len(y_index))
+    else:
+        weights = np.asarray(sample_weight, dtype=np.float64) / scale
+    largest = np.zeros(n_classes)
+    np.maximum.at(largest, y_index, weights)
+    return (np.bincount(y_index, weights=weights, minlength=n_classes).astype(np.float64),
+            largest)
+
+
+def _add_and_max(*results):
+    return (sum(r[0] for r in results), np.maximum.reduce([r[1] for r in results]))
 
 
 def _block_encode(y, classes):
@@ -156,20 +173,64 @@ def _block_encode(y, classes):
     return np.searchsorted(classes, y)
 
 
-def _block_weights(y_index, sample_weight, per_class, total, dtype):
+def _block_weights(y_index, sample_weight, per_class, scale, total, dtype):
+    # The in-memory order: divided by the largest weight first, so that no
+    # factor leaves [0, 1] before the division by the (relative) total.
     weights = per_class[y_index]
     if sample_weight is not None:
-        weights = weights * np.asarray(sample_weight, dtype=np.float64)
+        weights = weights * (np.asarray(sample_weight, dtype=np.float64) / scale)
     return (weights / total).astype(dtype)
 
 
-def class_weight_sums(y_index, sample_weight, n_classes):
-    """Sample weight (or count) per class, float64 on the host: one map-reduce."""
+def class_weight_sums(y_index, sample_weight, n_classes, scale=1.0):
+    """Per class, float64 on the host: the sum and the largest of the weights / ``scale``.
+
+    One map-reduce. Dividing by ``scale`` (the largest weight) before summing
+    keeps the sums finite for weights anywhere in the float range, as the
+    in-memory :func:`~._fitting.prepare.effective_sample_weight` does.
+    """
     weight_parts = (chunk_parts(sample_weight) if sample_weight is not None
                     else [None] * y_index.numblocks[0])
     block = dask.delayed(_block_class_weight_sums, pure=True)
-    parts = [block(yc, wc, n_classes) for yc, wc in zip(chunk_parts(y_index), weight_parts)]
-    return dask.compute(tree_reduce(parts, add_up))[0][0]
+    parts = [block(yc, wc, n_classes, scale)
+             for yc, wc in zip(chunk_parts(y_index), weight_parts)]
+    return dask.compute(tree_reduce(parts, _add_and_max))[0]
+
+
+def _largest_weight(worst_weights):
+    """The largest sample weight (1 without weights); a ValueError if they are all zero."""
+    if worst_weights is None:
+        return 1.0
+    scale = float(np.max(worst_weights, initial=0.0))
+    if not scale > 0:
+        raise ValueError("The sample weights are all zero: nothing to fit.")
+    return scale
+
+
+def effective_class_weights(estimator, classes, sums, largest):
+    """Factors per class that turn ``sample_weight / scale`` into weights in ``[0, 1]``.
+
+    The in-memory rule: ``class_weight`` multiplies the scaled weights, and
+    the product is divided by its largest value, which comes back as the
+    second result (the relative scale).
+    """
+    per_class = np.ones(classes.shape[0])
+    if estimator.class_weight is not None:
+        # The in-memory rule, given the per-class sums as one sample per class.
+        per_class = class_weights(estimator.class_weight, classes, np.arange(classes.shape[0]),
+                                  sums)
+    with np.errstate(over="ignore", invalid="ignore"):
+        relative = float(np.max(per_class * largest))
+    if not np.isfinite(relative):
+        raise ValueError(
+            "sample_weight times class_weight overflows: the class weights are too "
+            "large; divide them all by the same factor (only their ratios and C "
+            "matter)."
+        )
+    if not relative > 0:
+        raise ValueError("The sample weights times the class weights are all zero: "
+                         "nothing to fit.")
+    return per_class / relative, relative
 
 
 def prepare_dask(estimator, X, y, sample_weight=None):
@@ -201,31 +262,31 @@ def prepare_dask(estimator, X, y, sample_weight=None):
     # Persisted once: every later pass (checks, counts, each evaluation of
     # the solver) reads the chunks where they are.
     X, y, sample_weight = dask.persist(X, y, sample_weight)
-    classes = check_and_collect_labels(estimator, X, y, sample_weight)
+    classes, worst_weights = check_and_collect_labels(estimator, X, y, sample_weight)
     y_index = y.map_blocks(_block_encode, classes, dtype=np.intp)
-    sums = class_weight_sums(y_index, sample_weight, classes.shape[0])
-    per_class = np.ones(classes.shape[0])
-    if estimator.class_weight is not None:
-        # The in-memory rule, given the per-class sums as one sample per class.
-        per_class = class_weights(estimator.class_weight, classes, np.arange(classes.shape[0]),
-                                  sums)
-    with np.errstate(invalid="ignore"):
-        class_totals = per_class * sums
-    if not np.all(np.isfinite(class_totals)):
-        raise ValueError("sample_weight contains NaN or infinity.")
-    total = float(np.sum(class_totals))
-    if not total > 0:
-        raise ValueError("The sample weights are all zero: nothing to fit.")
+    # As in memory: the weights divided by the largest one, then the class
+    # weights, then the product divided by its largest value; the two
+    # scales come back as factors of the total, so no sum overflows.
+    scale = _largest_weight(worst_weights)
+    sums, largest = class_weight_sums(y_index, sample_weight, classes.shape[0], scale)
+    per_class, relative = effective_class_weights(estimator, classes, sums, largest)
+    relative_total = float(np.sum(per_class * sums))
+    if not relative_total > 0:
+        raise ValueError("The sample weights times the class weights are all zero: "
+                         "nothing to fit.")
+    total = scale * relative * relative_total  # inf near the largest float: no penalty
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     dtype = X.dtype
-    weights = da.map_blocks(_block_weights, y_index, sample_weight, per_class, total, dtype,
-                            dtype=dtype)
+    weights = da.map_blocks(_block_weights, y_index, sample_weight, per_class, scale,
+                            relative_total, dtype, dtype=dtype)
     Y = y_index.map_blocks(loss.one_hot, dtype, new_axis=1, dtype=dtype,
                            chunks=(y_index.chunks[0], (loss.n_logits,)))
     Y, weights = dask.persist(Y, weights)
     problem = ChunkedSoftmaxProblem(
         X=X, Y=Y, sample_weight=weights, loss=loss,
-        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, total),
+        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, scale, relative,
+                                    relative_total),
     )
     _check_weighted_classes(problem, classes)
-    return Prepared(problem=problem, classes=classes, total=total, features=features)
+    return Prepared(problem=problem, classes=classes, total=total, features=features,
+                    total_factors=(scale, relative, relative_total))

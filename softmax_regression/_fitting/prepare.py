@@ -35,12 +35,17 @@ class Prepared:
     features : dict
         ``n_features_in_`` and ``feature_names_in_`` read from X (empty when
         the call keeps those of an earlier fit).
+    total_factors : tuple of float
+        ``total`` as factors whose product it is (the largest weight, the sum
+        of the weights divided by it): finite even where ``total`` overflows,
+        for penalties formed later (the folds and refit of the CV).
     """
 
     problem: SoftmaxProblem
     classes: object
     total: float
     features: dict
+    total_factors: tuple = ()
 
 
 def check_solver_penalty(estimator):
@@ -112,6 +117,7 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     relative_total = float(xp.sum(weights))
     total = scale * relative_total  # inf for weights near the largest float: no penalty
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
+    factors = (weight_before + total,) if weight_before else (scale, relative_total)
     problem = SoftmaxProblem(
         X=X,
         Y=loss.one_hot(y_index, X.dtype),
@@ -119,14 +125,12 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
         loss=loss,
         # The total weight as factors, so that the penalty's scale is formed
         # without overflow (see penalty_from_params).
-        penalty=penalty_from_params(
-            estimator.C, estimator.l1_ratio,
-            *((weight_before + total,) if weight_before else (scale, relative_total)),
-        ),
+        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, *factors),
     )
     if classes_from_y:
         _check_weighted_classes(problem, classes)
-    return Prepared(problem=problem, classes=classes, total=total, features=features)
+    return Prepared(problem=problem, classes=classes, total=total, features=features,
+                    total_factors=factors)
 
 
 def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):

@@ -6,6 +6,16 @@ from scipy.stats import norm
 _COLUMNS = ("coef", "std err", "z", "P>|z|")
 # statsmodels' summary: 4 decimals for the coefficient, 3 for the rest.
 _FORMATS = ("{:.4f}", "{:.3f}", "{:.3f}", "{:.3f}", "{:.3f}", "{:.3f}")
+_CELL_WIDTH = 11
+
+
+def _cell(fmt, value):
+    """``value`` in its column's fixed format, or in scientific notation where that is
+    too wide for the column (as statsmodels switches from ``%f`` to ``%g``)."""
+    text = fmt.format(value)
+    if len(text) < _CELL_WIDTH:
+        return text
+    return f"{value:.4g}"
 
 
 def check_alpha(alpha):
@@ -173,7 +183,17 @@ penalized, separated : see Attributes
         alpha = self.alpha
         columns = (*_COLUMNS, *self._interval_names(alpha))
         name_width = max(12, *map(len, self.feature_names), *map(len, self._row_labels()))
-        width = name_width + 11 * len(columns)
+        intervals = self.conf_int(alpha)
+        cells = [[[_cell(fmt, v) for fmt, v in zip(_FORMATS, (
+                    self.params[k, j], self.bse[k, j], self.zvalues[k, j], self.pvalues[k, j],
+                    intervals[k, j, 0], intervals[k, j, 1]))]
+                  for j in range(len(self.feature_names))]
+                 for k in range(self.params.shape[0])]
+        # Every column keeps at least one space before its widest cell, so
+        # that numbers never run together.
+        cell_width = max([_CELL_WIDTH] + [len(text) + 1 for block in cells for row in block
+                                          for text in row])
+        width = name_width + cell_width * len(columns)
         cov = self.cov_type + (f", {self.n_groups} groups" if self.cov_type == "cluster" else "")
         header = [
             "Softmax regression: inference".center(width), "=" * width,
@@ -184,16 +204,13 @@ penalized, separated : see Attributes
             f"{'Separation:':<20}{'n/a' if self.penalized else self.separated or 'none detected'}",
         ]
         lines = header
-        intervals = self.conf_int(alpha)
-        for k, label in enumerate(self._row_labels()):
+        for label, block in zip(self._row_labels(), cells):
             lines += ["=" * width,
-                      f"{label:<{name_width}}" + "".join(f"{c:>11}" for c in columns),
+                      f"{label:<{name_width}}" + "".join(f"{c:>{cell_width}}" for c in columns),
                       "-" * width]
-            for j, feature in enumerate(self.feature_names):
-                row = (self.params[k, j], self.bse[k, j], self.zvalues[k, j],
-                       self.pvalues[k, j], intervals[k, j, 0], intervals[k, j, 1])
+            for feature, row in zip(self.feature_names, block):
                 lines.append(f"{feature:<{name_width}}" + "".join(
-                    f"{fmt.format(v):>11}" for fmt, v in zip(_FORMATS, row)))
+                    f"{text:>{cell_width}}" for text in row))
         lines.append("=" * width)
         return "\n".join(lines)
 

@@ -101,10 +101,11 @@ class L1(ElasticNet):
         super().__init__(l1_strength=strength, l2_strength=0.0)
 
 
-# Above this strength the data cannot move the weights at all in floating
-# point (W is within ~1e-250 of zero): a fit would only compute with
-# overflowing numbers, so it is refused instead.
-MAX_STRENGTH = 1e250
+# Strengths are clamped here: beyond it the weights are below 1e-300 times
+# the gradient whatever the exact strength, and the estimator answers such a
+# penalty-dominated problem in closed form (``_fitting/prior_model.py``)
+# rather than letting a solver compute with numbers near overflow.
+MAX_STRENGTH = 1e300
 
 
 def penalty_from_params(C, l1_ratio, *total_weight):
@@ -115,28 +116,16 @@ def penalty_from_params(C, l1_ratio, *total_weight):
     ``C = inf`` means no penalty, whatever ``l1_ratio`` says. The total
     weight may be given as several factors (say the largest weight and the
     sum of the weights divided by it): the scale ``1 / (C * total)`` is formed
-    in logarithms, so it neither overflows nor warns for any ``C`` and weights.
-
-    Raises
-    ------
-    ValueError
-        If the scale exceeds :data:`MAX_STRENGTH` (``C`` or the weights so
-        small that the data have no influence on the weights).
+    in logarithms, so it neither overflows nor warns for any ``C`` and weights;
+    it is clamped at :data:`MAX_STRENGTH` (``C=5e-324``, weights of 1e-320).
     """
     C = float(C)
     if C == math.inf:
         return ElasticNet(0.0, 0.0)
     factors = [float(f) for f in total_weight]
     log_scale = -(math.log(C) + sum(math.log(f) for f in factors))
-    if log_scale > math.log(MAX_STRENGTH):
-        total = math.prod(factors)
-        raise ValueError(
-            f"The penalty 1 / (C * total sample weight) = 1 / ({C:g} * {total:g}) is "
-            f"above {MAX_STRENGTH:g}: C or the sample weights are so small that the data "
-            "cannot move the coefficients from zero. Use a larger C (or larger sample "
-            "weights)."
-        )
-    scale = math.exp(log_scale)  # 0.0 when it underflows: no penalty in effect
+    # 0.0 when it underflows: no penalty in effect.
+    scale = math.exp(min(log_scale, math.log(MAX_STRENGTH)))
     if l1_ratio == 0.0:
         return L2(scale)
     if l1_ratio == 1.0:

@@ -7,6 +7,10 @@ module fixture, and only for the cases that issue 18 names plus the commands'
 dispatch; the other messages are checked in process by ``test_compare.py``.
 """
 
+import gzip
+import lzma
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -68,10 +72,43 @@ FILES = {
 }
 
 
+def _csv_bytes(n_rows=200):
+    return ("a,b,label\n" + "".join(f"{i % 7},{i % 5},{'xy'[i % 2]}\n"
+                                     for i in range(n_rows))).encode()
+
+
+def _bad_crc(data):
+    data = bytearray(data)
+    data[-8] ^= 0xFF  # the trailer's CRC-32
+    return bytes(data)
+
+
+def binary_files():
+    """Damaged, binary and unusual files, made when the module runs (issue 23)."""
+    wine = (SKLEARN_DATA / "wine_data.csv").read_bytes()
+    gz, xz = gzip.compress(_csv_bytes(4000)), lzma.compress(_csv_bytes(4000))
+    return {
+        "truncated.csv.gz": gz[: len(gz) // 2],
+        "bad_crc.csv.gz": _bad_crc(gz),
+        "truncated.csv.xz": xz[: len(xz) // 2],
+        "truncated_wine.csv.gz": gzip.compress(wine)[:2000],
+        "binary.csv": b"PK\x03\x04" + bytes(4096),
+        "long_line.csv": b"a" * (2**24 + 1),
+        "wide_int.csv": ("a,b,label\n" + "".join(
+            f"{123456789012345678901234567890 if i == 3 else i},{i % 3},{'xy'[i % 2]}\n"
+            for i in range(40))).encode(),
+        "chinese.csv": ("a,b,label\n" + "".join(
+            f"{i % 7},{i % 5},{'中文' if i % 2 else '英文'}\n" for i in range(40))).encode(),
+        "piped.csv": _csv_bytes(),
+    }
+
+
 @dataclass
 class Case:
     argv: list
     wrapper: str = None
+    env: dict = None  # added to the environment
+    stdin: str = None  # a file of the folder written into a pipe on stdin
 
 
 CASES = {
@@ -101,6 +138,21 @@ CASES = {
     "no extra: --csv": Case(["compare", "--csv", "gaps.csv", "--target", "y"], "no_extra.py"),
     "no extra: --plot": Case(["compare", "--dataset", "iris", *FAST, "--plot", "c.png"],
                              "no_extra.py"),
+    "truncated gz": Case(["compare", "--csv", "truncated.csv.gz", "--target", "label"]),
+    "bad crc gz": Case(["compare", "--csv", "bad_crc.csv.gz", "--target", "label"]),
+    "truncated xz": Case(["compare", "--csv", "truncated.csv.xz", "--target", "label"]),
+    "truncated scikit-learn gz": Case(["compare", "--csv", "truncated_wine.csv.gz",
+                                       "--target", "target"]),
+    "binary": Case(["compare", "--csv", "binary.csv", "--target", "label"]),
+    "dev zero": Case(["compare", "--csv", "/dev/zero", "--target", "label"]),
+    "long line": Case(["compare", "--csv", "long_line.csv", "--target", "label"]),
+    "wide integer": Case(["compare", "--csv", "wide_int.csv", "--target", "label", *FAST]),
+    "cp1252 output": Case(["compare", "--csv", "chinese.csv", "--target", "label", *FAST],
+                          env={"PYTHONIOENCODING": "cp1252"}),
+    "pipe": Case(["compare", "--csv", "/dev/stdin", "--target", "label", *FAST],
+                 stdin="piped.csv"),
+    "binary pipe": Case(["compare", "--csv", "/dev/stdin", "--target", "label"],
+                        stdin="binary.csv"),
 }
 
 
@@ -116,8 +168,13 @@ def _run(folder, case):
         command = [sys.executable, "-m", "softmax_regression", *case.argv]
     else:
         command = [sys.executable, case.wrapper, *case.argv]
-    proc = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    env = None if case.env is None else {**os.environ, **case.env}
+    # input= writes through a pipe: the reader cannot seek back in it.
+    data = None if case.stdin is None else (folder / case.stdin).read_bytes()
+    proc = subprocess.run(command, cwd=folder, capture_output=True, timeout=300, env=env,
+                          input=data)
+    encoding = (case.env or {}).get("PYTHONIOENCODING", "utf-8")
+    return Result(proc.returncode, proc.stdout.decode(encoding), proc.stderr.decode(encoding))
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +183,8 @@ def results(tmp_path_factory):
     (folder / "folder").mkdir()
     for name, text in FILES.items():
         (folder / name).write_text(text)
+    for name, data in binary_files().items():
+        (folder / name).write_bytes(data)
     for name, text in WRAPPERS.items():
         (folder / name).write_text(textwrap.dedent(text) + _RUN_MODULE)
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -276,3 +335,59 @@ def test_closed_output_pipe_is_quiet(tmp_path):
     proc.stdout.close()  # like `compare | head -0`: the first print meets a closed pipe
     err = proc.stderr.read()
     assert (proc.wait(timeout=120), err) == (1, "")
+
+
+# -- the CSV reader on damaged, binary, endless and piped input (issue 23) ---------------------
+@pytest.mark.parametrize("name, status, line", [
+    ("truncated gz", 1, "truncated.csv.gz: the gz file is damaged or truncated (Compressed file "
+                        "ended before the end-of-stream marker was reached); compress the CSV "
+                        "again, or give the uncompressed file"),
+    ("bad crc gz", 1, "bad_crc.csv.gz: the gz file is damaged or truncated (CRC check failed "
+                      "0x{crc} != 0x{crc}); compress the CSV again, or give the uncompressed "
+                      "file"),
+    ("truncated xz", 1, "truncated.csv.xz: the xz file is damaged or truncated (Compressed file "
+                        "ended before the end-of-stream marker was reached); compress the CSV "
+                        "again, or give the uncompressed file"),
+    ("truncated scikit-learn gz", 1,
+     "truncated_wine.csv.gz: the gz file is damaged or truncated (Compressed file ended before "
+     "the end-of-stream marker was reached); compress the CSV again, or give the uncompressed "
+     "file"),
+    ("binary", 1, "binary.csv: not a text CSV file (it holds NUL bytes, as binary files do); "
+                  "give --csv a CSV file (.csv, or .csv.gz/.bz2/.xz)"),
+    ("dev zero", 1, "zero: not a text CSV file (it holds NUL bytes, as binary files do); give "
+                    "--csv a CSV file (.csv, or .csv.gz/.bz2/.xz)"),
+    ("long line", 1, "long_line.csv: a line longer than 16 MiB; this is not a CSV file of rows "
+                     "(or its lines are not separated by newlines)"),
+    ("binary pipe", 1, "stdin: not a text CSV file (it holds NUL bytes, as binary files do); "
+                       "give --csv a CSV file (.csv, or .csv.gz/.bz2/.xz)"),
+], ids=["truncated-gz", "bad-crc-gz", "truncated-xz", "truncated-scikit-learn-gz", "binary",
+        "dev-zero", "long-line", "binary-pipe"])
+def test_damaged_binary_and_endless_files_are_one_line(results, name, status, line):
+    result = results[name]
+    assert "Traceback" not in result.err
+    assert result.status == status and result.out == ""
+    assert result.err.count("\n") == 1
+    # The CRC values differ from run to run of gzip's header: matched as hex.
+    pattern = re.escape(f"compare: {line}\n").replace(re.escape("0x{crc}"), "0x[0-9a-f]+")
+    assert re.fullmatch(pattern, result.err), result.err
+
+
+def test_a_csv_read_from_a_pipe_is_compared(results):
+    result = results["pipe"]
+    assert (result.status, result.err) == (0, "")
+    assert result.out.startswith("stdin (target 'label'): 200 rows read, 200 used\n")
+    assert re.search(r"\nstdin +SoftmaxClassifier\(lbfgs\) ", result.out)
+
+
+def test_an_integer_wider_than_64_bits_is_a_number(results):
+    result = results["wide integer"]
+    assert (result.status, result.err) == (0, "")
+    assert "\n  features (2 model inputs after encoding):\n" in result.out
+    assert "one-hot" not in result.out
+
+
+def test_labels_the_output_encoding_cannot_show_are_escaped(results):
+    result = results["cp1252 output"]
+    assert "Traceback" not in result.err
+    assert (result.status, result.err) == (0, "")
+    assert "classes (2, rows each): \\u4e2d\\u6587 20, \\u82f1\\u6587 20" in result.out

@@ -18,6 +18,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
+from _data import blobs
+
 from softmax_regression import SoftmaxClassifier, SoftmaxClassifierCV
 
 CS = np.logspace(-3, 3, 10)
@@ -646,3 +648,59 @@ def test_groups_are_routed_as_fit_metadata(small):
     assert len(seen) == 2
     for got in seen:
         assert got is not None and set(np.unique(got)) < set(np.unique(groups))
+
+
+# Scaling every sample weight by `a` acts as C * a: each case pairs extreme
+# weights and a grid with unit-scale weights and the grid times `a`.
+EXTREME_WEIGHTS = {
+    "1e308": (1e308, [1e-310, 1e-308, 1e-306, 1.0], [1e-2, 1.0, 1e2, 1e308]),
+    "1e-300": (1e-300, [1e2, 1e10, 1e300], [1e-298, 1e-290, 1.0]),
+    "1e-50": (1e-50, [1.0, 1e45, 1e50], [1e-50, 1e-5, 1.0]),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "sgd"])
+@pytest.mark.parametrize("case", sorted(EXTREME_WEIGHTS))
+def test_extreme_weights_score_and_choose_as_unit_weights(case, solver, dtype):
+    weight, Cs, unit_Cs = EXTREME_WEIGHTS[case]
+    X, y = blobs(n_samples=90, n_features=4, n_classes=3, spread=3.0)  # overlapping classes
+    X = X.astype(dtype)
+    shape = np.linspace(0.5, 1.5, 90)
+    params = dict(solver=solver, random_state=0, cv=3, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        extreme = SoftmaxClassifierCV(Cs=Cs, **params).fit(X, y, sample_weight=shape * weight)
+        unit = SoftmaxClassifierCV(Cs=unit_Cs, **params).fit(X, y, sample_weight=shape)
+    assert np.all(np.isfinite(extreme.scores_))
+    # The two grids are the same problems solved to tol=1e-4, not the same
+    # floating-point operations: scores and probabilities agree to about tol.
+    np.testing.assert_allclose(extreme.scores_, unit.scores_, rtol=1e-3)
+    assert Cs.index(extreme.C_) == unit_Cs.index(unit.C_)
+    np.testing.assert_allclose(extreme.predict_proba(X), unit.predict_proba(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_accuracy_scores_read_the_class_at_logit_zero(weighted):
+    # Overlapping binary classes and a weak penalty grid: many held-out
+    # logits fall just above 0, where a threshold other than 0 would read
+    # another class. Each fold score must be the accuracy of "logit > 0"
+    # computed here from the fold's coefficients.
+    X, y = blobs(n_samples=150, n_features=3, n_classes=2, spread=4.0)
+    weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    cv = StratifiedKFold(3)
+    model = SoftmaxClassifierCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=cv, scoring="accuracy").fit(
+        X, y, sample_weight=weight)
+    near_zero = 0
+    for f, (train, test) in enumerate(cv.split(X, y)):
+        for i in range(len(model.Cs_)):
+            coef = model.coefs_paths_[f, 0, i]
+            z = X[test] @ coef[0, :-1] + coef[0, -1]
+            near_zero += int(np.count_nonzero((z > 0) & (z < 0.5)))
+            expected = accuracy_score(y[test], model.classes_[(z > 0).astype(int)],
+                                      sample_weight=None if weight is None else weight[test])
+            assert model.scores_[f, 0, i] == pytest.approx(expected, abs=1e-12)
+    assert near_zero > 0  # the test can see a threshold moved off 0
+    best = int(np.argmax(model.scores_.sum(axis=0)[0]))
+    assert model.C_ == model.Cs_[best]

@@ -325,6 +325,30 @@ def test_bad_weights_raise_the_in_memory_error(client, weights, error):
         SoftmaxClassifier().fit(chunked(X), chunked(y), sample_weight=chunked(w))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "sgd"])
+@pytest.mark.parametrize("weight, class_weight", [
+    (1e-320, None), (1e-50, None), (1e308, None), (1e308, "balanced"), (1e308, {0: 1e10}),
+], ids=["1e-320", "1e-50", "1e308", "1e308-balanced", "1e308-class-weight-1e10"])
+def test_extreme_weights_fit_as_in_memory(client, weight, class_weight, solver, dtype):
+    # Tiny weights: the penalty dominates, the prior model in closed form;
+    # weights near the largest float: divided by the largest one first.
+    X, y, w = problem(3)
+    X, w = X.astype(dtype), w / w.max() * weight
+    params = dict(solver=solver, class_weight=class_weight, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # sgd on the unpenalized problem
+        memory = SoftmaxClassifier(**params).fit(X, y, sample_weight=w)
+        fitted = SoftmaxClassifier(**params).fit(chunked(X), chunked(y), sample_weight=chunked(w))
+    assert fitted.coef_.dtype == dtype
+    if solver == "sgd" and weight > 1:
+        # Epochs over chunks visit the rows in another order than in memory.
+        assert abs(fitted.score(X, y) - memory.score(X, y)) <= 0.02
+    else:
+        assert relative_difference(memory, fitted) < (1e-3 if dtype == np.float32 else 1e-6)
+
+
 def test_y_chunked_differently_is_aligned_to_X(client):
     X, y, _ = problem(3)
     memory = SoftmaxClassifier(tol=1e-10).fit(X, y)

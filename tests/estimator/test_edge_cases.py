@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _data import blobs, issue_data
+from _data import blobs, issue_data, objective_gradient
 from _strategies import ALL_SOLVERS
 from sklearn.exceptions import ConvergenceWarning
 
@@ -162,23 +162,58 @@ def test_balanced_class_weight_with_a_class_of_zero_weight_fits():
     np.testing.assert_allclose(model.predict(X[y > 0]), reference.predict(X[y > 0]))
 
 
+# -- the penalty-dominated regime: the prior model ------------------------------------------------
+
+DOMINATED = {"C=1e-300": (1e-300, 1.0), "C=5e-324": (5e-324, 1.0), "weights 1e-300": (1.0, 1e-300),
+             "weights 1e-320": (1.0, 1e-320), "weights 1e-50": (1.0, 1e-50)}
+
+
+def unequal_data():
+    """Unequal classes and weights, so that the weighted class shares are not uniform."""
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    return X, np.repeat([0, 1, 2], [10, 20, 30]), np.linspace(0.5, 1.5, 60)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("solver", ALL_SOLVERS)
-@pytest.mark.parametrize("params, weight", [({"C": 5e-324}, 1.0), ({}, 1e-320)],
-                         ids=["C=5e-324", "weights 1e-320"])
-def test_a_penalty_too_large_to_compute_names_C_and_the_weights(solver, params, weight):
-    X, y = issue_data()
-    with pytest.raises(ValueError, match=r"The penalty 1 / \(C \* total sample weight\) = .* "
-                                         r"is above 1e\+250: C or the sample weights are so "
-                                         r"small"):
-        SoftmaxClassifier(solver=solver, **params).fit(X, y, sample_weight=np.full(60, weight))
+@pytest.mark.parametrize("case", sorted(DOMINATED))
+def test_a_penalty_dominated_fit_is_the_prior_model(case, solver, dtype):
+    C, weight = DOMINATED[case]
+    X, y, shape = unequal_data()
+    sample_weight = shape * weight
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning blaming the features, nothing
+        model = SoftmaxClassifier(solver=solver, C=C).fit(X.astype(dtype), y,
+                                                          sample_weight=sample_weight)
+    relative = sample_weight / sample_weight.max()
+    shares = np.bincount(y, weights=relative) / relative.sum()
+    assert model.coef_.dtype == dtype and model.n_iter_.tolist() == [0]
+    assert np.abs(model.coef_).max() <= 1e-40
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(model.intercept_, np.log(shares) - np.log(shares).mean(),
+                               rtol=rtol)
+    np.testing.assert_allclose(model.predict_proba(X.astype(dtype)), np.tile(shares, (60, 1)),
+                               rtol=rtol)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
-def test_a_tiny_C_that_can_be_computed_gives_zero_weights(solver):
-    X, y = issue_data()
-    model = SoftmaxClassifier(solver=solver, C=1e-200).fit(X, y)
-    assert np.abs(model.coef_).max() < 1e-150
-    np.testing.assert_allclose(model.predict_proba(X), 1 / 3, atol=1e-12)
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("C", [1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 1e-8, 1e-12, 1e-300])
+def test_around_the_closed_form_boundary_every_fit_meets_tol(solver, C):
+    # The closed form takes over between C=1e-5 (solvers) and 3e-6 (closed
+    # form) on these data; on both sides the gradient of the objective,
+    # computed independently, is within tol (sgd: where it is closed form).
+    X, y, sample_weight = unequal_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxClassifier(solver=solver, C=C).fit(X, y, sample_weight=sample_weight)
+    if solver == "sgd" and model.n_iter_[0] > 0:
+        assert C >= 1e-5
+        return
+    G_W, G_b = objective_gradient(model, X, y, sample_weight)
+    assert max(np.abs(G_W).max(), np.abs(G_b).max()) <= model.tol
+    # The penalty's share of the gradient is not zero: W is the first-order
+    # correction, not just zeros.
+    assert np.abs(model.coef_).max() > 0
 
 
 @pytest.mark.parametrize("solver", ALL_SOLVERS)

@@ -654,3 +654,28 @@ def test_bad_groups(anes, pid_model, groups, message):
     X, pid, _, _ = anes
     with pytest.raises(ValueError, match=message):
         inference(pid_model, X, pid, cov_type="cluster", groups=groups)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-9, 1e6])
+def test_the_printed_table_keeps_every_number_apart(scale):
+    # A feature scaled by 1e-6 has a coefficient and interval near 1e6: each
+    # cell must still be one number of its own, equal to the value it shows.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + X[:, 1] + rng.normal(size=300) > 0).astype(int)
+    X[:, 1] *= scale
+    model = SoftmaxClassifier(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = inference(model, X, y)
+    rows = [line.split() for line in str(result).splitlines()
+            if line.split()[:1] and line.split()[0] in result.feature_names]
+    assert [row[0] for row in rows] == result.feature_names
+    intervals = result.conf_int()
+    for j, row in enumerate(rows):
+        expected = [result.params[0, j], result.bse[0, j], result.zvalues[0, j],
+                    result.pvalues[0, j], intervals[0, j, 0], intervals[0, j, 1]]
+        assert len(row) == 7, row
+        # Each shown number is its value to the shown precision (3 decimals
+        # or 4 significant digits).
+        assert_allclose([float(text) for text in row[1:]], expected, rtol=1e-3, atol=1e-3)

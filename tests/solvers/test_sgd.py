@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _data import blobs, objective_gradient
 import scipy.sparse as sp
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -304,3 +305,23 @@ def test_partial_fit_on_features_beyond_the_moments_range_raises_and_keeps_the_s
     assert not np.array_equal(model.coef_, coef)
     assert model.sgd_state_.learning_rate == model.eta0
     assert np.all(np.isfinite(model.sgd_state_.moments.variance))
+
+
+@pytest.mark.parametrize("eta0, power_t", [(0.5, 0.5), (0.2, 0.25)])
+def test_invscaling_steps_by_eta0_over_the_step_count_to_power_t(eta0, power_t):
+    # One update per call (one batch), no momentum, no preconditioner, no
+    # average, no penalty: each call moves the model by -rate * gradient,
+    # and the rate of the t-th update is eta0 / (1 + t) ** power_t.
+    X, y = blobs(n_samples=90, n_features=3, n_classes=3, spread=2.0)
+    model = SoftmaxClassifier(solver="sgd", C=np.inf, learning_rate="invscaling", eta0=eta0,
+                              power_t=power_t, momentum=0.0, batch_size=1000,
+                              precondition=False, average=False, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    for t in range(1, 6):
+        before = np.concatenate([model.coef_.ravel(), model.intercept_])
+        G_W, G_b = objective_gradient(model, X, y)
+        gradient = np.concatenate([G_W.ravel(), G_b])
+        model.partial_fit(X, y)
+        step = np.concatenate([model.coef_.ravel(), model.intercept_]) - before
+        np.testing.assert_allclose(step, -eta0 / (1 + t) ** power_t * gradient, rtol=1e-9,
+                                   atol=1e-15)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _data import objective_gradient
 from scipy.optimize import minimize
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -130,3 +131,26 @@ def test_the_estimator_warns_at_a_stop_at_precision_far_above_tol():
                                n_classes=3, random_state=0)
     with pytest.warns(ConvergenceWarning, match="limit of floating-point precision"):
         SoftmaxClassifier(tol=1e-18, max_iter=10_000).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_the_intercept_gradient_is_within_tol_at_the_stop(solver):
+    # Features centered (weighted) within each class: W = 0 is optimal whatever the
+    # intercepts, so the weights' gradient is zero from the start and only
+    # the intercepts' gradient (the weighted mean of P - Y) says that
+    # intercepts started away from the class shares are not optimal.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [20, 40, 60])
+    X = rng.normal(size=(120, 3))
+    weight = rng.uniform(0.5, 2.0, size=120)
+    for k in range(3):
+        X[y == k] -= np.average(X[y == k], axis=0, weights=weight[y == k])
+    model = SoftmaxClassifier(solver=solver, C=np.inf, warm_start=True, random_state=0)
+    model.fit(X, y, sample_weight=weight)
+    model.intercept_ = model.intercept_ + np.array([2.0, 0.0, -2.0])
+    G_W, G_b = objective_gradient(model, X, y, weight)
+    assert np.abs(G_W).max() <= 1e-12 and np.abs(G_b).max() > 100 * model.tol
+    model.fit(X, y, sample_weight=weight)
+    G_W, G_b = objective_gradient(model, X, y, weight)
+    assert np.abs(G_b).max() <= model.tol
+    assert np.abs(G_W).max() <= model.tol
