@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from .._utils.compat import _check_sample_weight, _get_feature_names
-from .problem import ChunkedSoftmaxProblem, add_up, chunk_parts, tree_reduce
+from .problem import ChunkedSoftmaxProblem, chunk_parts, tree_reduce
 from .._model.loss import LinearSoftmaxLoss
 from .._model.penalties import penalty_from_params
 from .._fitting.prepare import Prepared, _check_weighted_classes, check_solver_penalty, class_weights
