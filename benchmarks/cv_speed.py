@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 from problems import problems  # noqa: E402
 from report import _git_state  # noqa: E402
 
-from softmax_regression import SoftmaxClassifier  # noqa: E402
-from softmax_regression._cv.estimator import SoftmaxClassifierCV  # noqa: E402
+from softmax_regression import SoftmaxClassifier, SoftmaxClassifierCV  # noqa: E402
 
 SMALL_CS = np.logspace(-3, 3, 10)
 TARGET_LRCV = 0.5

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import dask
 import numpy as np
 
+from .._model.hessian import hessian_diagonal
 from .._model.problem import SoftmaxProblem
 from .._solvers._overflow import overflow_is_an_error
 
@@ -80,6 +81,11 @@ def _block_hessian_product(loss, V, X, part, sample_weight):
     with overflow_is_an_error():
         HV = loss.hessian_product(V, X, part[2], sample_weight)
     return (np.asarray(HV, dtype=np.float64),)
+
+
+def _block_hessian_diagonal(loss, X, part, sample_weight):
+    with overflow_is_an_error():
+        return (hessian_diagonal(loss, X, part[2], sample_weight),)
 
 
 def _block_class_totals(loss, Y, sample_weight):
@@ -170,6 +176,14 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
                      for (X, _, w), part in zip(self.blocks, parts)]
             return dask.compute(tree_reduce(terms, add_up))[0][0]
 
+        def diagonal():
+            diagonal_of = dask.delayed(_block_hessian_diagonal, pure=True)
+            terms = [diagonal_of(self.loss, X, part, w)
+                     for (X, _, w), part in zip(self.blocks, parts)]
+            return dask.compute(tree_reduce(terms, add_up))[0][0]
+
+        # Newton-CG's preconditioner: the same as in memory, chunk by chunk.
+        hessp.diagonal = diagonal
         return value, G, hessp
 
     def objective(self, coef):

@@ -15,8 +15,8 @@ import scipy.sparse as sp
 from .._utils.compat import _convert_to_numpy
 from .._utils.namespace import namespace
 
-# Rows per block: keeps the (rows x n_logits * width) product matrix near 4 MiB.
-_BLOCK_BYTES = 4 * 2**20
+# Rows per block: keeps each temporary (rows x n_logits * width) near 1 MiB.
+_BLOCK_BYTES = 2**20
 
 
 def _host(array):

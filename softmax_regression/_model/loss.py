@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from . import kernels as _kernels
 from .blocks import plan, sum_over_blocks
+from .hessian import hessian_diagonal
 from .._utils.compat import _convert_to_numpy, device
 from .._utils.namespace import namespace
 
@@ -267,8 +268,8 @@ class LinearSoftmaxLoss:
         def hessp(V):
             return self.hessian_product(V, X, P, sample_weight)
 
-        # Newton-CG's preconditioner reads them.
-        hessp.proba = P
+        # Newton-CG's preconditioner: the Hessian's diagonal at the same point.
+        hessp.diagonal = lambda: hessian_diagonal(self, X, P, sample_weight)
         return value, gradient, hessp
 
     def loss_gradient_proba(self, coef, X, Y, sample_weight):

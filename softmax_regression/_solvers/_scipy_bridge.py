@@ -121,10 +121,10 @@ class ScipyBridge:
         value, G, _ = self._evaluate(x, with_hessp=True)
         return value, self._flat_gradient(G)
 
-    def proba(self, x):
-        """The probabilities of the free logits at ``x`` (None on chunked data)."""
+    def hessian_diagonal(self, x):
+        """The diagonal of the loss's Hessian at ``x``, 2-D, on the host."""
         _, _, hessp = self._evaluate(x, with_hessp=True)
-        return getattr(hessp, "proba", None)
+        return np.asarray(hessp.diagonal(), dtype=np.float64)
 
     def hessp(self, x, p):
         """Hessian of the smooth objective at ``x`` times ``p`` (no split)."""
