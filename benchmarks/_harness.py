@@ -132,6 +132,8 @@ class CallCounter:
                     counter.hessp_calls += 1
                     return hessp(*a, **k)
 
+                # What the closure carries (the Hessian's diagonal) goes along.
+                counted_hessp.__dict__.update(hessp.__dict__)
                 out = (*out[:-1], counted_hessp)
             return out
 

@@ -131,9 +131,12 @@ class NewtonSolver:
             for _ in range(self.max_iter):
                 d = self.inner_solve(x, g)
                 decrement = -float(g @ d)
-                if trace.converged and settled(decrement, self.tol, f):
-                    reason = "stopped"
-                    break
+                # Within tol and settled: this step is the last. It is taken
+                # all the same (one more pass), so that the fit ends a whole
+                # Newton step past the threshold rather than on it, where two
+                # fits of the same problem (rows repeated or weighted) would
+                # stop on either side of it.
+                last = trace.converged and settled(decrement, self.tol, f)
                 if not decrement > 0.0:
                     # Rounding spoiled the model's direction: fall back to the gradient.
                     d = -g
@@ -157,6 +160,9 @@ class NewtonSolver:
                 self.after_iteration(previous, optimality)
                 previous = optimality
                 best_gradient, f = min(best_gradient, optimality), f_new
+                if last:
+                    reason = "stopped"
+                    break
                 if stalled >= STALL:
                     reason = "precision"
                     break
@@ -318,6 +324,8 @@ class SubsampledNewtonCG(NewtonSolver):
                 break
             z = self.project(inverse * r)
             rz_new = float(np.sum(r * z))
+            if not rz_new > 0:
+                break  # the residual vanished to rounding
             direction = z + (rz_new / rz) * direction
             rz = rz_new
         if not step.any():
