@@ -156,10 +156,10 @@ def _line(row):
             f"({'met' if obj <= 1e-7 else 'not met'}) |")
 
 
-def write(rows, quick, l1_row=None):
-    OUTPUT.mkdir(exist_ok=True)
+def write(rows, quick, l1_row=None, output=OUTPUT):
+    output.mkdir(parents=True, exist_ok=True)
     stem = "default_path_quick" if quick else "default_path"
-    with open(OUTPUT / f"{stem}.csv", "w", newline="") as handle:
+    with open(output / f"{stem}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -191,7 +191,7 @@ def write(rows, quick, l1_row=None):
             _l1_line(l1_row),
             "",
         ]
-    (OUTPUT / f"{stem}.md").write_text("\n".join(lines))
+    (output / f"{stem}.md").write_text("\n".join(lines))
 
 
 def main(argv=None):
@@ -201,6 +201,7 @@ def main(argv=None):
     parser.add_argument("--time-budget", type=float, default=10.0,
                         help="stop repeating a fit after this many seconds")
     parser.add_argument("--problems", help="comma-separated problem names")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="folder for the results")
     args = parser.parse_args(argv)
     names = set(args.problems.split(",")) if args.problems else None
     with threadpool_limits(limits=1):
@@ -208,7 +209,7 @@ def main(argv=None):
         l1_row = None if args.quick or names else l1_case(args.repeats, args.time_budget)
     if l1_row is not None:
         print(_l1_line(l1_row))
-    write(rows, args.quick, l1_row)
+    write(rows, args.quick, l1_row, args.output)
 
 
 if __name__ == "__main__":

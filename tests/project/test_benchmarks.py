@@ -124,3 +124,20 @@ def test_cv_speed_reports_each_problem_with_the_commit():
     text = cv_speed.report(rows, blas, "python benchmarks/cv_speed.py --quick")
     assert "| wine | 178 x 13 |" in text and "| digits | 1797 x 64 |" in text
     assert "softmax_regression from git " in text and "from git unknown" not in text
+
+
+@pytest.mark.slow
+def test_default_path_reports_method_passes_and_the_commit(tmp_path):
+    import default_path
+
+    default_path.main(["--quick", "--repeats", "1", "--problems", "digits,medium",
+                       "--output", str(tmp_path)])
+    text = (tmp_path / "default_path_quick.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| digits") or
+            line.startswith("| medium")]
+    assert len(rows) == 4  # two problems, float64 and float32
+    for line in rows:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[4] in {"newton-exact", "newton-cg-sampled", "lbfgs"}
+        assert float(cells[6]) >= float(cells[5]) > 0  # pass-equivalents >= iterations
+    assert "Commit " in text and "Made by `benchmarks/default_path.py`" in text
