@@ -62,10 +62,10 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         shape, each stopping on the same optimality test: exact Newton (full
         Hessian, Cholesky) where forming the Hessian is cheap (small tables,
         few coefficients per row); Newton-CG with Hessian products on a
-        fixed random tenth of the rows (at least 5,000) for larger dense
-        problems with at least twice that many rows; ``"lbfgs"`` otherwise
-        (an L1 part, larger sparse X, few rows with many coefficients,
-        dask). Deterministic: the same data give the same coefficients on
+        fixed random tenth of the rows (at least 5,000, and 2 per
+        coefficient) for larger dense problems with at least twice that
+        many rows; ``"lbfgs"`` otherwise (an L1 part, larger sparse X, many
+        coefficients for the rows, dask). Deterministic: the same data give the same coefficients on
         every run. Its stops also wait until the next step would lower the
         objective by at most ``tol / 200`` relative.
         ``"lbfgs"``: L-BFGS with value and gradient from one pass over the

@@ -126,6 +126,11 @@ def test_the_choice_at_the_size_boundaries():
     X, y = blobs(10_000, 66, 3)
     assert _method(X, y) == "newton-cg-sampled"
     assert _method(X[:9_999], y[:9_999]) == "lbfgs"
+    # Coefficients: the 5,000-row sample needs two rows per coefficient.
+    X, y = blobs(10_000, 2_499, 2)  # 1 x 2,500
+    assert _method(X, y) == "newton-cg-sampled"
+    X, y = blobs(10_000, 2_500, 2)  # 1 x 2,501
+    assert _method(X, y) == "lbfgs"
 
 
 def test_the_choice_leaves_l1_sparse_and_dask_like_problems_to_lbfgs():
