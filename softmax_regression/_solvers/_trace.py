@@ -5,6 +5,15 @@ from ._result import SolverResult
 # A stop at the limit of floating-point precision counts as converged when the
 # optimality measure is at most this multiple of tol.
 PRECISION_SLACK = 10.0
+# Why a full-batch solver stopped, by reason.
+MESSAGES = {
+    "stopped": "converged (optimality at most tol)",
+    "precision": "the objective stopped decreasing at the resolution of floating point",
+    "max_iter": "reached max_iter",
+    "line search": "the line search found no step that decreases the objective; the "
+                   "features may be badly scaled: standardize them",
+}
+
 # A second-order stop also waits until the next step would lower the objective
 # by at most this fraction of tol, relative to the objective (see settled).
 SETTLED = 5e-3

@@ -7,7 +7,7 @@ from .._utils.threads import solver_threads
 from ._lbfgs_core import CurvatureMemory, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
-from ._trace import IterationTrace, settled
+from ._trace import MESSAGES, IterationTrace, settled
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
@@ -99,15 +99,6 @@ def _memory_for(problem, curvature, size):
     if curvature is None:
         return CurvatureMemory(size, l2_strength, penalized)
     return curvature.for_objective(l2_strength, penalized)
-
-
-MESSAGES = {
-    "stopped": "converged (optimality at most tol)",
-    "precision": "the objective stopped decreasing at the resolution of floating point",
-    "max_iter": "reached max_iter",
-    "line search": "the line search found no step that decreases the objective; the "
-                   "features may be badly scaled: standardize them",
-}
 
 
 def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):

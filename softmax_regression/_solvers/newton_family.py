@@ -37,21 +37,13 @@ from .._utils.threads import solver_threads
 from ._lbfgs_core import LineSearchFailure, line_search
 from ._overflow import overflow_is_an_error
 from ._scipy_bridge import ScipyBridge
-from ._trace import IterationTrace, settled
+from ._trace import MESSAGES, IterationTrace, settled
 
 # Iterations without progress in the objective or the gradient before a stop
 # at the precision limit (as in L-BFGS).
 STALL = 3
 # An iteration that leaves more than this share of the gradient is slow.
 SLOW = 0.5
-
-MESSAGES = {
-    "stopped": "converged (optimality at most tol)",
-    "precision": "the objective stopped decreasing at the resolution of floating point",
-    "max_iter": "reached max_iter",
-    "line search": "the line search found no step that decreases the objective; the "
-                   "features may be badly scaled: standardize them",
-}
 
 
 class NewtonSolver:
