@@ -71,8 +71,9 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         ``"lbfgs"``: L-BFGS with value and gradient from one pass over the
         data; L1 through the split ``W = W+ - W-`` with bounds in scipy's
         L-BFGS-B.
-        ``"newton-cg"``: scipy's trust-region Newton-CG with exact
-        Hessian-vector products; L2 or no penalty only.
+        ``"newton-cg"``: line-search Newton-CG on exact Hessian-vector
+        products, preconditioned by the Hessian's diagonal (robust to badly
+        scaled features); L2 or no penalty only.
         ``"sgd"``: minibatch SGD with momentum on the same objective, with
         ``partial_fit``; L1 through a cumulative proximal step.
     tol : float, default=1e-4
