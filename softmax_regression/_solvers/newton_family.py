@@ -1,4 +1,4 @@
-"""Newton's method with a line search: one loop, two ways to solve the Newton system.
+"""Newton's method with a line search: one loop, three ways to solve the Newton system.
 
 :class:`NewtonSolver` holds what every variant shares: value and gradient
 from one pass over all the rows, the weak Wolfe line search of
@@ -52,9 +52,10 @@ class NewtonSolver:
     Parameters
     ----------
     problem : SoftmaxProblem
-        In-memory (NumPy or scipy sparse) with a smooth penalty.
+        With a smooth penalty: in memory (any array namespace, scipy sparse),
+        or chunked on dask for :class:`NewtonCG`.
     tol, max_iter, verbose, callback
-        As for every solver (see :func:`solve_newton`).
+        As for every solver (see :mod:`softmax_regression._solvers`).
     """
 
     name = "newton"
