@@ -23,7 +23,7 @@ from .._model.problem import SoftmaxProblem
 from .lbfgs import solve_lbfgs
 from .newton_family import ExactNewton, SubsampledNewtonCG
 
-# Exact Newton takes about 6 iterations where L-BFGS takes about 25, each
+# Exact Newton takes about 7 iterations where L-BFGS takes about 15-25, each
 # with a pass (4 n d K flops) and a fixed cost in Python of about 100 us; its
 # Hessian costs n p^2 flops. It wins while that is below about 12 passes plus
 # the fixed cost it saves, counted as flops at the speed of small products.
