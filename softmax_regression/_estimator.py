@@ -17,7 +17,7 @@ from ._utils.compat import (
 )
 from ._prediction import SoftmaxPredictionMixin
 from ._fitting.prepare import (
-    can_continue, checked_classes, checked_validation_data, prepare, previous_coef,
+    checked_classes, checked_validation_data, prepare, previous_coef, starting_point,
 )
 from ._fitting.prior_model import solve
 from ._solvers import SOLVERS
@@ -323,13 +323,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
             prepared = prepare(self, X, y, sample_weight)
             problem = prepared.problem
             spec = SOLVERS[self.solver]
-            warm = self.warm_start and can_continue(self, problem, prepared.classes)
-            coef0 = previous_coef(self, problem) if warm else problem.initial_coef()
-            options = {name: getattr(self, name) for name in spec.options}
-            if spec.stateful:
-                previous = getattr(self, spec.state_attribute, None) if warm else None
-                options["state"] = spec.init_state(coef0, previous=previous, **options)
-                options["weight_seen"] = prepared.total
+            coef0, options = starting_point(self, prepared, spec)
             result = solve(
                 spec.function, problem, coef0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
                 callback=solver_callback(tasks, prepared, coef0, unit=spec.unit), **options,

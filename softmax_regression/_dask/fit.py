@@ -24,7 +24,7 @@ import numpy as np
 
 from .input import feature_matrix, prepare_dask, row_vector
 from .sgd import solve_sgd_chunked
-from .._fitting.prepare import can_continue, previous_coef
+from .._fitting.prepare import starting_point
 from .._fitting.prior_model import solve
 from .._solvers import SOLVERS
 from .._fitting.store import store_result, warn_if_not_converged
@@ -63,17 +63,10 @@ def fit_dask(estimator, X, y, sample_weight=None):
     prepared = prepare_dask(estimator, X, y, sample_weight)
     problem = prepared.problem
     spec = SOLVERS[estimator.solver]
-    warm = estimator.warm_start and can_continue(estimator, problem, prepared.classes)
-    coef0 = previous_coef(estimator, problem) if warm else problem.initial_coef()
-    options = {name: getattr(estimator, name) for name in spec.options}
-    function = spec.function
-    if spec.stateful:
-        # The in-memory epoch slices rows of X; here each chunk's epoch runs
-        # where the chunk is.
-        function = solve_sgd_chunked
-        previous = getattr(estimator, spec.state_attribute, None) if warm else None
-        options["state"] = spec.init_state(coef0, previous=previous, **options)
-        options["weight_seen"] = prepared.total
+    coef0, options = starting_point(estimator, prepared, spec)
+    # The in-memory epoch slices rows of X; here each chunk's epoch runs where
+    # the chunk is.
+    function = solve_sgd_chunked if spec.stateful else spec.function
     result = solve(function, problem, coef0, tol=estimator.tol, max_iter=estimator.max_iter,
                       verbose=estimator.verbose, **options)
     warn_if_not_converged(estimator, spec, problem, result)

@@ -236,6 +236,25 @@ def _check_weighted_classes(problem, classes):
         )
 
 
+def starting_point(estimator, prepared, spec):
+    """The coefficients a fit starts from, and the options its solver gets.
+
+    With ``warm_start`` and matching classes and shapes, the previous
+    ``coef_`` (and a stateful solver's previous state); otherwise ``W = 0``
+    with the intercepts at the class priors. The one start for an in-memory
+    and a dask fit.
+    """
+    problem = prepared.problem
+    warm = estimator.warm_start and can_continue(estimator, problem, prepared.classes)
+    coef0 = previous_coef(estimator, problem) if warm else problem.initial_coef()
+    options = {name: getattr(estimator, name) for name in spec.options}
+    if spec.stateful:
+        previous = getattr(estimator, spec.state_attribute, None) if warm else None
+        options["state"] = spec.init_state(coef0, previous=previous, **options)
+        options["weight_seen"] = prepared.total
+    return coef0, options
+
+
 def can_continue(estimator, problem, classes):
     """Whether the fitted ``coef_`` fits ``problem`` and ``classes`` (warm start)."""
     return (

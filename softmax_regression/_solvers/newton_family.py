@@ -343,7 +343,7 @@ class NewtonCG(SubsampledNewtonCG):
         self.evaluate = self.bridge.value_gradient_with_hessp
 
     def setup(self, x):
-        self.hessian_cost = 1.0
+        """All the rows: no sample to draw."""
 
     def after_iteration(self, before, after):
         """All the rows already: nothing to grow."""
@@ -356,7 +356,7 @@ class NewtonCG(SubsampledNewtonCG):
         return min(0.1, float(np.max(np.abs(g))) if g.size else 0.0)
 
     def _hessian_product(self, x, V, P):
-        self.work += 1.0
+        self.work += self.hessian_cost
         return self.bridge.hessp(x, V.ravel()).reshape(self.shape)
 
     def _proba_and_diagonal(self, x):
