@@ -17,9 +17,11 @@ from .._utils.namespace import namespace
 
 # Rows per block: keeps each temporary (rows x n_logits * width) near 1 MiB.
 _BLOCK_BYTES = 2**20
+# X (with its column of ones, in float64) up to this size is copied once per solve.
+_CACHE_BYTES = 2**22
 
 
-def _host(array):
+def host_float64(array):
     """``array`` (any namespace) as float64 NumPy."""
     if isinstance(array, np.ndarray):
         return np.asarray(array, dtype=np.float64)
@@ -27,60 +29,124 @@ def _host(array):
 
 
 def _with_ones(Xb, fit_intercept):
-    Xb = _host(Xb)
+    Xb = host_float64(Xb)
     if fit_intercept:
         Xb = np.hstack([Xb, np.ones((Xb.shape[0], 1))])
     return Xb
 
 
-def full_hessian(loss, X, coef, sample_weight):
-    """The Hessian of the weighted loss at ``coef``, flattened.
+class HessianForm:
+    """Forms the full Hessian of the weighted loss at given probabilities.
 
-    The probabilities are computed block by block from ``coef``, so the
-    temporary memory is a few blocks, whatever the number of rows.
+    Built once per solve: where X is dense NumPy and its float64 copy with
+    the column of ones is at most :data:`_CACHE_BYTES`, that copy is made
+    once and every Hessian reads it (the tables exact Newton runs on are
+    mostly this small, and there the copies and Python calls, not the
+    flops, were the cost). Larger X is read in row blocks, a few blocks of
+    temporary memory at a time, whatever the number of rows.
 
     Parameters
     ----------
     loss : LinearSoftmaxLoss
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
-    coef : ndarray of shape (n_logits, n_features + fit_intercept)
-        In X's dtype.
+    sample_weight : ndarray of shape (n_samples,)
+    """
+
+    def __init__(self, loss, X, sample_weight):
+        self.loss, self.X, self.sample_weight = loss, X, sample_weight
+        n, d = X.shape
+        K, width = loss.coef_shape(d)
+        self.K, self.width = K, width
+        self.rows = max(64, _BLOCK_BYTES // (8 * K * width))
+        self.cached = self.outer = None
+        if isinstance(X, np.ndarray) and n * width * 8 <= _CACHE_BYTES:
+            self.cached = (_with_ones(X, loss.fit_intercept), host_float64(sample_weight))
+            if n * width * width * 8 <= _CACHE_BYTES:
+                # Each row's x x^T, once: every Hessian is then one product
+                # (n x K^2)^T (n x width^2), whatever K.
+                Xb = self.cached[0]
+                self.outer = (Xb[:, :, None] * Xb[:, None, :]).reshape(n, width * width)
+
+    def at(self, P):
+        """The Hessian at probabilities ``P`` (n_samples x n_logits, any dtype).
+
+        Returns
+        -------
+        H : ndarray of shape (p, p), float64
+            ``p = n_logits * width``, rows and columns in the C order of the
+            coefficients (one logit's row after another).
+        """
+        K, width = self.K, self.width
+        if self.outer is not None:
+            return self._from_outer(host_float64(P))
+        H = np.zeros((K * width, K * width))
+        if self.cached is not None:
+            self._add_dense_block(H, *self.cached, host_float64(P))
+            return H
+        X, n = self.X, self.X.shape[0]
+        for start in range(0, n, self.rows):
+            stop = min(n, start + self.rows)
+            Pb = host_float64(P[start:stop, ...])
+            sb = host_float64(self.sample_weight[start:stop])
+            if sp.issparse(X):
+                _add_sparse_block(H, X[start:stop], Pb, sb, self.loss.fit_intercept)
+            else:
+                self._add_dense_block(H, _with_ones(X[start:stop, ...], self.loss.fit_intercept),
+                                      sb, Pb)
+        return H
+
+    def _from_outer(self, P):
+        # H = sum_i s_i J(p_i) kron x_i x_i^T: the (K x K) weights
+        # s_i (diag(p_i) - p_i p_i^T) of every row against its x_i x_i^T.
+        K, width = self.K, self.width
+        s = self.cached[1]
+        if K == 1:
+            M = (s * P[:, 0] * (1.0 - P[:, 0]))[:, None]
+        else:
+            M = -(s[:, None] * P)[:, :, None] * P[:, None, :]
+            M.reshape(-1, K * K)[:, :: K + 1] += s[:, None] * P
+            M = M.reshape(-1, K * K)
+        H = (M.T @ self.outer).reshape(K, K, width, width)
+        return H.transpose(0, 2, 1, 3).reshape(K * width, K * width)
+
+    def _add_dense_block(self, H, Xb, sb, Pb):
+        K, width = self.K, self.width
+        if K == 1:
+            # One free logit: diag(p) - p p^T is the scalar p (1 - p); as
+            # Q^T Q, one symmetric product (half the flops of Xb^T (v Xb)).
+            Q = np.sqrt(sb * Pb[:, 0] * (1.0 - Pb[:, 0]))[:, None] * Xb
+            H += Q.T @ Q
+            return
+        rows = Xb.shape[0]
+        # diag(p): one (width x width) block per logit on the diagonal, all K
+        # from one product Xb^T [w_1 Xb, ..., w_K Xb].
+        Wb = sb[:, None] * Pb
+        blocks = Xb.T @ (Wb[:, :, None] * Xb[:, None, :]).reshape(rows, K * width)
+        # - p p^T: Q^T Q with Q_i = sqrt(s_i) kron(p_i, x_i), one symmetric product.
+        Q = ((np.sqrt(sb)[:, None] * Pb)[:, :, None] * Xb[:, None, :]).reshape(rows, K * width)
+        H -= Q.T @ Q
+        for k in range(K):
+            H[k * width:(k + 1) * width, k * width:(k + 1) * width] += (
+                blocks[:, k * width:(k + 1) * width])
+
+
+def full_hessian(loss, X, P, sample_weight):
+    """The Hessian of the weighted loss at probabilities ``P``, flattened.
+
+    Parameters
+    ----------
+    loss : LinearSoftmaxLoss
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+    P : ndarray of shape (n_samples, n_logits)
+        The probabilities of the free logits (as :meth:`LinearSoftmaxLoss.proba`).
     sample_weight : ndarray of shape (n_samples,)
 
     Returns
     -------
     H : ndarray of shape (p, p), float64
-        ``p = coef.size``, rows and columns in the C order of ``coef`` (one
-        logit's row after another).
+        See :meth:`HessianForm.at`.
     """
-    n, d = X.shape
-    K, width = coef.shape
-    H = np.zeros((K * width, K * width))
-    rows = max(64, _BLOCK_BYTES // (8 * K * width))
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        Pb = _host(loss.proba(coef, X[start:stop, ...]))
-        sb = _host(sample_weight[start:stop])
-        if sp.issparse(X):
-            _add_sparse_block(H, X[start:stop], Pb, sb, loss.fit_intercept)
-            continue
-        Xb = _with_ones(X[start:stop, ...], loss.fit_intercept)
-        if K == 1:
-            # One free logit: diag(p) - p p^T is the scalar p (1 - p).
-            H += Xb.T @ ((sb * Pb[:, 0] * (1.0 - Pb[:, 0]))[:, None] * Xb)
-            continue
-        # diag(p): one (width x width) block per logit on the diagonal, all K
-        # from one product Xb^T [w_1 Xb, ..., w_K Xb].
-        Wb = sb[:, None] * Pb
-        blocks = Xb.T @ (Wb[:, :, None] * Xb[:, None, :]).reshape(stop - start, K * width)
-        for k in range(K):
-            H[k * width:(k + 1) * width, k * width:(k + 1) * width] += (
-                blocks[:, k * width:(k + 1) * width])
-        # - p p^T: Q^T Q with Q_i = sqrt(s_i) kron(p_i, x_i), one symmetric product.
-        Q = (np.sqrt(sb)[:, None] * Pb)[:, :, None] * Xb[:, None, :]
-        Q = Q.reshape(stop - start, K * width)
-        H -= Q.T @ Q
-    return H
+    return HessianForm(loss, X, sample_weight).at(P)
 
 
 def _weighted_gram(Xb, v, fit_intercept):
@@ -133,8 +199,8 @@ def hessian_diagonal(loss, X, P, sample_weight):
         for start in range(0, n, rows):
             stop = min(n, start + rows)  # array-API slices stay within bounds
             Xb = X[start:stop, ...]
-            D += _host((Xb * Xb).T @ S[start:stop, ...]).T
-        intercept = _host(xp.sum(S, axis=0))
+            D += host_float64((Xb * Xb).T @ S[start:stop, ...]).T
+        intercept = host_float64(xp.sum(S, axis=0))
     if loss.fit_intercept:
         D = np.concatenate([D, intercept[:, None]], axis=1)
     return D

@@ -268,8 +268,10 @@ class LinearSoftmaxLoss:
         def hessp(V):
             return self.hessian_product(V, X, P, sample_weight)
 
-        # Newton-CG's preconditioner: the Hessian's diagonal at the same point.
+        # Newton-CG's preconditioner: the Hessian's diagonal at the same point;
+        # exact Newton forms the whole Hessian from the same probabilities.
         hessp.diagonal = lambda: hessian_diagonal(self, X, P, sample_weight)
+        hessp.proba = P
         return value, gradient, hessp
 
     def loss_gradient_proba(self, coef, X, Y, sample_weight):

@@ -1,6 +1,7 @@
 """The optimization problem a solver sees: data, loss and penalty together."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,7 +37,13 @@ class SoftmaxProblem:
     loss: LinearSoftmaxLoss
     penalty: ElasticNet
 
-    @property
+    def __getstate__(self):
+        # The cached namespace is a module: pickles carry the arrays only.
+        state = dict(self.__dict__)
+        state.pop("namespace_and_device", None)
+        return state
+
+    @cached_property
     def namespace_and_device(self):
         """The array namespace and device of the problem's arrays."""
         xp, _, device = get_namespace_and_device(self.Y)
@@ -59,6 +66,10 @@ class SoftmaxProblem:
         return coef[:, : self.n_features]
 
     def _with_penalty_block(self, G, penalty_block):
+        if isinstance(G, np.ndarray):
+            out = np.array(G, dtype=np.result_type(G, penalty_block))
+            out[:, : penalty_block.shape[1]] += penalty_block
+            return out
         if self.loss.fit_intercept:
             xp = namespace(G)
             zeros = xp.zeros_like(G[:, -1:])

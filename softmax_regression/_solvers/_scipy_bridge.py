@@ -32,19 +32,27 @@ class ScipyBridge:
         self.split_l1 = split_l1
         self.shape = problem.coef_shape
         self.n_weights = problem.coef_shape[0] * problem.n_features
+        # NumPy problems skip the namespace conversions: on small tables
+        # those, not the passes, were most of an evaluation's time.
+        self.numpy = isinstance(problem.Y, np.ndarray)
         self.n_evaluations = 0
         self.n_hessian_products = 0
         self._recent = []
 
     # -- conversions ---------------------------------------------------------
     def _to_host(self, array):
-        host = np.asarray(_convert_to_numpy(array, self.xp), dtype=np.float64)
+        if self.numpy and isinstance(array, np.ndarray):
+            host = np.asarray(array, dtype=np.float64)
+        else:
+            host = np.asarray(_convert_to_numpy(array, self.xp), dtype=np.float64)
         if not np.all(np.isfinite(host)):
             # Sparse products overflow silently (no floating-point flag).
             raise FloatingPointError("overflow in a gradient or Hessian product")
         return host
 
     def _to_problem(self, array):
+        if self.numpy:
+            return np.asarray(array, dtype=self.problem.dtype)
         return self.xp.asarray(array, dtype=self.problem.dtype, device=self.device)
 
     def to_flat(self, coef):
@@ -92,7 +100,8 @@ class ScipyBridge:
         added on the host, where the coefficients already are.
         """
         for last_x, last in self._recent:
-            if np.array_equal(x, last_x) and (not with_hessp or last[2] is not None):
+            if (x is last_x or (x.shape == last_x.shape and not (x != last_x).any())) and (
+                    not with_hessp or last[2] is not None):
                 return last
         problem = self.problem
         coef = self.to_coef(x)
@@ -125,6 +134,11 @@ class ScipyBridge:
         """The diagonal of the loss's Hessian at ``x``, 2-D, on the host."""
         _, _, hessp = self._evaluate(x, with_hessp=True)
         return np.asarray(hessp.diagonal(), dtype=np.float64)
+
+    def proba(self, x):
+        """The probabilities of the free logits at ``x``, from the evaluation there."""
+        _, _, hessp = self._evaluate(x, with_hessp=True)
+        return hessp.proba
 
     def hessp(self, x, p):
         """Hessian of the smooth objective at ``x`` times ``p`` (no split)."""

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from .._model.problem import SoftmaxProblem
 from .lbfgs import solve_lbfgs
 from .newton_family import ExactNewton, SubsampledNewtonCG
+from .proximal_newton import ProximalNewton
 
 # Exact Newton takes about 7 iterations where L-BFGS takes about 15-25, each
 # with a pass (4 n d K flops) and a fixed cost in Python of about 100 us; its
@@ -35,26 +36,53 @@ EXACT_OVERHEAD_FLOPS = 3e6
 SAMPLE_PER_COEF = 2
 
 
-def choose_method(problem):
-    """The name of the method :func:`solve_auto` runs on ``problem``."""
+def hessian_rows(problem):
+    """Where a Newton method's curvature would come from: ``"all"`` rows, a ``"sample"``, or None.
+
+    ``"all"`` where forming the full Hessian costs less than the passes and
+    per-iteration overhead it saves; ``"sample"`` where a random sample of
+    the rows can carry the curvature of every coefficient (dense X, at most
+    half the rows, :data:`SAMPLE_PER_COEF` rows per coefficient); None where
+    L-BFGS's passes win.
+    """
     # The choice reads shapes only, never the array namespace: the same data
     # get the same method on NumPy, array-API arrays or a GPU.
-    if not problem.penalty.is_smooth or type(problem) is not SoftmaxProblem:
-        return "lbfgs"
     n_samples, n_features = problem.X.shape
     n_logits, width = problem.coef_shape
     p = n_logits * width
-    pass_flops = 4 * n_samples * n_features * n_logits
-    if n_samples * p**2 <= EXACT_OVERHEAD_FLOPS + EXACT_PASSES * pass_flops:
-        return "newton-exact"
+    if n_samples * p**2 <= EXACT_OVERHEAD_FLOPS + EXACT_PASSES * pass_flops(problem):
+        return "all"
     # Sparse rows are wide: a sample of them sees too few features for its
     # curvature to stand for the data's (measured: 100 iterations, 5x slower).
     sample = SubsampledNewtonCG.sample_size(n_samples)
     if not sp.issparse(problem.X) and 2 * sample <= n_samples and sample >= SAMPLE_PER_COEF * p:
-        return "newton-cg-sampled"
+        return "sample"
     # Few rows and many coefficients: each conjugate-gradient step would cost
     # a whole pass, and L-BFGS's passes win.
-    return "lbfgs"
+    return None
+
+
+def pass_flops(problem):
+    """The flops of one pass (value and gradient): two products of X with the coefficients."""
+    n_samples, n_features = problem.X.shape
+    return 4 * n_samples * n_features * problem.coef_shape[0]
+
+
+def choose_method(problem):
+    """The name of the method :func:`solve_auto` runs on ``problem``."""
+    if type(problem) is not SoftmaxProblem:
+        return "lbfgs"
+    rows = hessian_rows(problem)
+    if problem.penalty.is_smooth:
+        return {"all": "newton-exact", "sample": "newton-cg-sampled", None: "lbfgs"}[rows]
+    if rows == "sample":
+        # The proximal model needs the whole Hessian of the sample, not
+        # products with it: worth it while that costs a few passes.
+        sample = SubsampledNewtonCG.sample_size(problem.X.shape[0])
+        p = problem.coef_shape[0] * problem.coef_shape[1]
+        if sample * p**2 > EXACT_PASSES * pass_flops(problem):
+            return "lbfgs"
+    return "lbfgs" if rows is None else "newton-proximal"
 
 
 def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, random_state=None,
@@ -95,6 +123,9 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
         result.pass_equivalents = float(result.n_evaluations)
     elif method == "newton-exact":
         result = ExactNewton(problem, **options).solve(coef0)
+    elif method == "newton-proximal":
+        result = ProximalNewton(problem, sample=hessian_rows(problem) == "sample",
+                                random_state=random_state, **options).solve(coef0)
     else:
         result = SubsampledNewtonCG(problem, random_state=random_state, **options).solve(coef0)
     result.method = method

@@ -31,7 +31,7 @@ import scipy.linalg
 from scipy.linalg.lapack import dpotrf as potrf, dpotrs as potrs
 from sklearn.utils import check_random_state
 
-from .._model.hessian import full_hessian, hessian_diagonal
+from .._model.hessian import HessianForm, hessian_diagonal
 from .._utils.arrays import take_rows
 from .._utils.threads import solver_threads
 from ._lbfgs_core import LineSearchFailure, line_search
@@ -180,22 +180,30 @@ class ExactNewton(NewtonSolver):
     def __init__(self, problem, **kwargs):
         super().__init__(problem, **kwargs)
         n_logits, width = self.shape
+        p = n_logits * width
         # A pass is about 4 n d K flops; the Hessian about n (K width)^2.
-        self.hessian_cost = max(1.0, n_logits * width / 4)
+        self.hessian_cost = max(1.0, p / 4)
+        # The Hessian is formed from the probabilities of the evaluation at
+        # the iterate (no pass of its own to recompute them).
+        self.evaluate = self.bridge.value_gradient_with_hessp
+        self.form = HessianForm(problem.loss, problem.X, problem.sample_weight)
+        self.ridge = self.l2 * self.penalized.ravel()
+        # Adding a multiple of the projector onto the shift direction of each
+        # null column makes H definite without changing the step in the
+        # subspace the gradient lies in.
+        self.shift_projector = np.zeros((p, p))
+        for j in np.flatnonzero(self.null_columns):
+            index = np.arange(n_logits) * width + j
+            self.shift_projector[np.ix_(index, index)] = 1.0 / n_logits
 
     def inner_solve(self, x, g):
-        problem, bridge = self.problem, self.bridge
-        H = full_hessian(problem.loss, problem.X, bridge.to_coef(x), problem.sample_weight)
-        bridge.n_hessian_products += 1
+        H = self.form.at(self.bridge.proba(x))
+        self.bridge.n_hessian_products += 1
         self.work += self.hessian_cost
-        H[np.diag_indices_from(H)] += self.l2 * self.penalized.ravel()
-        scale = max(float(np.mean(np.diag(H))), np.finfo(float).tiny)
-        n_logits, width = self.shape
-        for j in np.flatnonzero(self.null_columns):
-            # Adding the projector onto the shift direction makes H definite
-            # without changing the step in the subspace the gradient lies in.
-            index = np.arange(n_logits) * width + j
-            H[np.ix_(index, index)] += scale / n_logits
+        p = H.shape[0]
+        H.flat[:: p + 1] += self.ridge
+        if self.has_null_columns:
+            H += max(float(np.trace(H)) / p, np.finfo(float).tiny) * self.shift_projector
         rhs = self.project(-g.reshape(self.shape)).ravel()
         factor, info = potrf(H, lower=False, clean=False, overwrite_a=False)
         if info == 0:

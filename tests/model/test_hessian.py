@@ -23,7 +23,7 @@ def test_hessian_matches_hessian_products(n_classes, fit_intercept, kind):
     weight = rng.uniform(0, 2, 700).astype(X.dtype)
     data = sp.csr_array(X) if kind == "csr" else X
     _, _, P = loss.loss_gradient_proba(coef, data, Y, weight)
-    H = full_hessian(loss, data, coef, weight)
+    H = full_hessian(loss, data, P, weight)
     assert H.dtype == np.float64 and H.shape == (coef.size, coef.size)
     assert_allclose(H, H.T, rtol=0, atol=1e-12 * np.abs(H).max())
     rtol = 1e-5 if kind == "float32" else 1e-10
@@ -53,7 +53,38 @@ def test_hessian_is_formed_in_row_blocks():
     X = rng.standard_normal((30_000, 40))
     coef = rng.standard_normal(loss.coef_shape(40)) * 0.1
     weight = np.full(30_000, 1 / 30_000)
-    H = full_hessian(loss, X, coef, weight)
-    halves = [full_hessian(loss, X[part], coef, weight[part])
+    P = loss.proba(coef, X)
+    H = full_hessian(loss, X, P, weight)
+    halves = [full_hessian(loss, X[part], P[part], weight[part])
               for part in (slice(0, 15_000), slice(15_000, None))]
     assert_allclose(H, halves[0] + halves[1], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_hessian_paths_agree(n_classes):
+    # Small X: each row's outer product is kept; medium: X is copied once;
+    # large: row blocks. All three give the same Hessian.
+    from softmax_regression._model.hessian import HessianForm
+
+    rng = np.random.default_rng(1)
+    loss = LinearSoftmaxLoss(n_classes, True)
+    X = rng.standard_normal((5000, 60))
+    coef = rng.standard_normal(loss.coef_shape(60)) * 0.1
+    weight = rng.uniform(0, 1, 5000)
+    P = loss.proba(coef, X)
+    cached = HessianForm(loss, X, weight)
+    assert cached.cached is not None and cached.outer is None
+    blocked = HessianForm(loss, X, weight)
+    blocked.cached = None
+    H = cached.at(P)
+    assert_allclose(H, blocked.at(P), rtol=1e-12, atol=1e-13 * np.abs(H).max())
+    small = HessianForm(loss, X[:300, :8], weight[:300])
+    assert small.outer is not None
+    coef_small = coef[:, list(range(8)) + [60]]
+    P_small = loss.proba(coef_small, X[:300, :8])
+    H_small = small.at(P_small)
+    small.outer = None
+    assert_allclose(H_small, small.at(P_small), rtol=1e-12, atol=1e-13 * np.abs(H_small).max())
+    V = rng.standard_normal(coef_small.shape)
+    HV = loss.hessian_product(V, X[:300, :8], P_small, weight[:300])
+    assert_allclose(H_small @ V.ravel(), HV.ravel(), rtol=1e-10, atol=1e-12)

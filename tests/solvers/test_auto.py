@@ -133,9 +133,10 @@ def test_the_choice_at_the_size_boundaries():
     assert _method(X, y) == "lbfgs"
 
 
-def test_the_choice_leaves_l1_sparse_and_dask_like_problems_to_lbfgs():
+def test_the_choice_for_l1_sparse_and_dask_like_problems():
     X, y = blobs(300, 6, 3)
-    assert _method(X, y, l1_ratio=0.5) == "lbfgs"
+    assert _method(X, y, l1_ratio=0.5) == "newton-proximal"
+    assert _method(X, y, l1_ratio=1.0, C=np.inf) == "newton-exact"  # no penalty at C=inf
     assert _method(X, y, l1_ratio=0.0, C=np.inf) == "newton-exact"
     X, y = blobs(10_000, 66, 3)
     assert _method(X, y) == "newton-cg-sampled"

@@ -32,11 +32,14 @@ def problem(name):
     return _problems[name]
 
 
+@pytest.mark.parametrize("solver", ["auto", "lbfgs"])
 @pytest.mark.parametrize("name, C, l1_ratio", CASES)
-def test_lbfgs_reaches_saga_objective_and_support(saga, name, C, l1_ratio):
+def test_l1_solvers_reach_saga_objective_and_support(saga, name, C, l1_ratio, solver):
+    # auto: proximal Newton; lbfgs: L-BFGS-B on the split weights.
     X, y = problem(name)
     key = f"{name}|{C}|{l1_ratio}"
-    model = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=1e-8, max_iter=20_000).fit(X, y)
+    model = SoftmaxClassifier(solver=solver, C=C, l1_ratio=l1_ratio, tol=1e-8,
+                              max_iter=20_000).fit(X, y)
     ours = objective(model.coef_, model.intercept_, X, y, C, l1_ratio)
     theirs = float(saga[key + "|objective"])
     assert ours <= theirs * (1 + 1e-7), (ours, theirs)
@@ -117,6 +120,6 @@ def test_sparsify_and_densify():
 
 def test_verbose_reports_the_optimality(capsys):
     X, y = problem("breast_cancer")
-    SoftmaxClassifier(l1_ratio=0.5, verbose=1).fit(X, y)
+    SoftmaxClassifier(solver="lbfgs", l1_ratio=0.5, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "[lbfgs] iter" in out and "optimality=" in out

@@ -1,0 +1,365 @@
+"""Proximal Newton for an L1 part of the penalty (the default for L1 and elastic net).
+
+Each iteration minimizes, by coordinate descent, the quadratic model of the
+smooth part (loss plus L2) plus the exact L1 term,
+
+    g' d + d' H d / 2 + l1 * |W + d_W|_1,
+
+then backtracks along ``d`` until the whole objective decreases by a share of
+what the model predicted (Lee, Sun and Saunders, 2014; Yuan, Ho and Lin,
+2012, for the same idea in newGLMNET). The model sees the kink of ``|w|`` at
+zero exactly, so coefficients reach exact zeros and stay there in a few
+iterations, where L-BFGS-B on the split weights ``W+ - W-`` crawls along the
+bounds (measured on the L1 benchmark: 100 iterations still 8e-6 above the
+optimum).
+
+``H`` is the full Hessian, formed over all the rows where that is cheap and
+over a fixed random sample of them elsewhere (see
+:class:`~.newton_family.SubsampledNewtonCG`); every value, gradient and
+stop uses all the rows.
+"""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._model.hessian import HessianForm, host_float64
+from .._utils.namespace import namespace
+from .._utils.threads import solver_threads
+from ._overflow import overflow_is_an_error
+from ._trace import MESSAGES, settled
+from .newton_family import STALL, SubsampledNewtonCG
+
+# Armijo's share of the predicted decrease, and the backtracking factor.
+ARMIJO = 1e-4
+BACKTRACK = 0.5
+MAX_TRIALS = 30
+# Coordinate-descent sweeps per model, and the stop of the sweeps: the
+# largest coordinate move, relative to the largest move of the first sweep.
+MAX_SWEEPS = 50
+SWEEP_RTOL = 1e-3
+# ... or the model's decrease in a sweep, relative to its decrease so far.
+SWEEP_FTOL = 1e-6
+# Eigenvalues of the Gram matrix of [X 1] below this share of the largest
+# mark linearly dependent columns.
+NULL_RTOL = 1e-10
+
+
+class ProximalNewton(SubsampledNewtonCG):
+    """Proximal Newton steps on a problem with an L1 part in its penalty.
+
+    Parameters
+    ----------
+    problem : SoftmaxProblem
+        In memory (NumPy or scipy sparse X).
+    sample : bool
+        Whether the Hessian comes from a sample of the rows (as
+        :class:`~.newton_family.SubsampledNewtonCG` draws it) or all of them.
+    random_state : int, RandomState or None
+        Draws the sample; None uses a fixed stream.
+    **kwargs
+        ``tol``, ``max_iter``, ``verbose``, ``callback``.
+    """
+
+    name = "newton-proximal"
+
+    def __init__(self, problem, *, sample, random_state=None, **kwargs):
+        super().__init__(problem, random_state=random_state, **kwargs)
+        self.sample = sample
+        self.evaluate = self.bridge.value_gradient_with_hessp
+        self.l1 = float(problem.penalty.l1_strength)
+        n_logits, width = self.shape
+        # The L1 strength of each flat coefficient (0 for the intercepts).
+        self.l1_of = np.zeros(self.shape)
+        self.l1_of[:, : problem.n_features] = self.l1
+        self.l1_of = self.l1_of.ravel()
+        self.ridge = self.l2 * self.penalized.ravel()
+        # A common shift of one feature's weights over all the classes moves
+        # only the penalty (three or more classes, all with a logit).
+        self.shiftable = n_logits >= 3 and problem.n_features > 0
+        if not sample:
+            self.hessian_cost = max(1.0, n_logits * width / 4)
+
+    def setup(self, x):
+        if self.sample:
+            super().setup(x)  # draws the sample, see _draw
+        else:
+            self.X, self.weight = self.problem.X, self.problem.sample_weight
+            self.form = HessianForm(self.problem.loss, self.X, self.weight)
+        self.flat = self._flat_directions()
+
+    def _flat_directions(self):
+        """Directions along which the loss does not change: dependent columns of ``[X 1]``.
+
+        For each null vector ``c`` of ``[X 1]`` (features that are linear
+        combinations of others, as redundant features are) and each logit
+        ``k``, moving row ``k`` of the coefficients along ``c`` changes no
+        logit. The model is flat along them but for the penalty, and
+        coordinate descent would crawl; :meth:`direction` minimizes along
+        each of them exactly. Found once, from the Gram matrix of the rows
+        the Hessian is formed on.
+        """
+        X = self.X
+        if sp.issparse(X):
+            gram = np.asarray((X.T @ X).toarray(), dtype=np.float64)
+            sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        else:
+            xp = namespace(X)
+            gram, sums = host_float64(X.T @ X), host_float64(xp.sum(X, axis=0))
+        if self.problem.loss.fit_intercept:
+            gram = np.block([[gram, sums[:, None]], [sums[None, :], np.array([[X.shape[0]]])]])
+        values, vectors = np.linalg.eigh(gram)
+        null = vectors[:, values <= NULL_RTOL * max(float(values[-1]), 1e-300)]
+        directions = []
+        for c in null.T:
+            c = np.where(np.abs(c) > 1e-9 * np.abs(c).max(), c, 0.0)
+            for k in range(self.shape[0]):
+                v = np.zeros(self.shape)
+                v[k] = c
+                directions.append(v.ravel())
+        return directions
+
+    def _draw(self, m):
+        super()._draw(m)
+        self.form = HessianForm(self.problem.loss, self.X, self.weight)
+        # Forming the Hessian on the sample: its share of p / 4 passes.
+        self.hessian_cost *= max(1.0, self.shape[0] * self.shape[1] / 4)
+
+    def after_iteration(self, before, after):
+        if self.sample:
+            super().after_iteration(before, after)
+
+    def objective(self, x, f):
+        """The whole objective from the smooth part's value ``f``."""
+        return f + float(self.l1_of @ np.abs(x))
+
+    def hessian(self, x):
+        """The smooth part's Hessian at ``x``, from the sample or all the rows."""
+        if self.sample and self.X is not self.problem.X:
+            P = self.problem.loss.proba(self.bridge.to_coef(x), self.X)
+        else:
+            P = self.bridge.proba(x)
+        self.bridge.n_hessian_products += 1
+        self.work += self.hessian_cost
+        H = self.form.at(P)
+        H.flat[:: H.shape[0] + 1] += self.ridge
+        return H
+
+    def direction(self, x, g):
+        """The minimizer ``u`` of the model around ``x``, by coordinate descent."""
+        H = self.hessian(x)
+        diagonal = np.diag(H).copy()
+        floor = 1e-12 * max(float(diagonal.max()), 1e-300)
+        u = x.copy()
+        r = g.copy()  # the model's gradient at u: g + H (u - x)
+        l1_of = self.l1_of
+        everything = range(x.shape[0])
+        coordinates, full_sweep = everything, True
+        first = None
+        previous = None
+        q_start = q_before = float(l1_of @ np.abs(x))
+        for _ in range(MAX_SWEEPS):
+            largest = 0.0
+            active = []
+            for j in coordinates:
+                a = diagonal[j]
+                if a <= floor:
+                    continue  # a coordinate the data do not determine
+                uj, lam = u[j], l1_of[j]
+                t = uj - r[j] / a
+                if lam:
+                    t = math.copysign(max(abs(t) - lam / a, 0.0), t)
+                delta = t - uj
+                if t != 0.0 or lam == 0.0 or abs(r[j]) > lam:
+                    active.append(j)
+                if delta:
+                    u[j] = t
+                    r += H[j] * delta
+                    largest = max(largest, abs(delta))
+            moved = self._best_shifts(u, x, H) if self.shiftable else 0.0
+            if moved:
+                r = g + H @ (u - x)
+            for v in self.flat:
+                m = self._line_minimum(u, v, H @ v, r)
+                if m:
+                    moved = max(moved, m)
+                    r = g + H @ (u - x)
+            if previous is not None:
+                # Where coordinate descent crawls along a valley of the model
+                # (collinear features), its sweeps repeat the same move:
+                # follow that move to the model's minimum along it.
+                v = u - previous
+                if v.any():
+                    moved = max(moved, self._line_minimum(u, v, H @ v, r))
+            previous = u.copy()
+            if moved:
+                r = g + H @ (u - x)
+                largest = max(largest, moved)
+            first = largest if first is None else first
+            step = u - x
+            q = float(g @ step + 0.5 * step @ (r - g) + l1_of @ np.abs(u))
+            gained, q_before = q_before - q, q
+            if largest <= SWEEP_RTOL * first or gained <= SWEEP_FTOL * (q_start - q):
+                if full_sweep:
+                    break
+                # Settled on the active coordinates: one sweep over all of
+                # them checks that no coordinate at zero wants to move.
+                coordinates, full_sweep = everything, True
+                continue
+            # Later sweeps visit the coordinates that can move: nonzero, free
+            # or with a model gradient beyond the L1 threshold.
+            coordinates, full_sweep = active, False
+        return u
+
+    def _line_minimum(self, u, v, Hv, r):
+        """Move ``u`` to the model's minimum along ``v``; returns the largest move.
+
+        Along ``u + t v`` the model is ``a t^2 / 2 + b t`` plus the L1 term,
+        whose kinks are where a coordinate of ``u + t v`` crosses zero; the
+        minimum of this convex piecewise quadratic is at a kink or at the
+        stationary point of a piece.
+        """
+        # The curvature along a flat direction is zero but for rounding.
+        a, b = max(float(v @ Hv), 0.0), float(r @ v)
+        support = np.flatnonzero((v != 0) & (self.l1_of > 0))
+        weights = self.l1_of[support] * np.abs(v[support])
+        if support.size == 0 or abs(b) >= weights.sum() and a <= 0:
+            return 0.0  # no kink, or a model without a minimum along v
+        kinks = np.sort(-u[support] / v[support])
+        candidates = [kinks]
+        if a > 0:
+            # On the piece with m kinks to its left the slope is
+            # a t + b + (weight left of t) - (weight right of t).
+            order = np.argsort(-u[support] / v[support])
+            left = np.concatenate([[0.0], np.cumsum(weights[order])])
+            offsets = 2 * left - weights.sum()
+            low = np.concatenate([[-np.inf], kinks])
+            high = np.concatenate([kinks, [np.inf]])
+            candidates.append(np.clip(-(b + offsets) / a, low, high))
+        T = np.concatenate(candidates)
+        T = T[np.isfinite(T)]
+        phi = 0.5 * a * T**2 + b * T + (
+            self.l1_of[support] * np.abs(u[support][None, :] + T[:, None] * v[support][None, :])
+        ).sum(axis=1)
+        current = float(self.l1_of[support] @ np.abs(u[support]))
+        best = int(np.argmin(phi))
+        if not phi[best] < current - 1e-12 * max(current, 1e-300):
+            return 0.0
+        t = float(T[best])
+        u += t * v
+        return float(np.abs(t * v).max())
+
+    def _best_shifts(self, u, x, H):
+        """Move each weight column of ``u`` along the shift that minimizes the model.
+
+        The loss does not change when the same number is added to every
+        class's weight of one feature, so the model is flat along that
+        direction but for the penalty: coordinate descent, one class at a
+        time, crawls along it (measured: 50 sweeps moving the objective by
+        1e-6 per iteration). Its exact minimum, per column, is a 1-D convex
+        piecewise quadratic. Returns the largest move.
+        """
+        n_logits, width = self.shape
+        d = self.problem.n_features
+        U = u.reshape(self.shape)
+        W = U[:, :d]
+        # The model along a shift t of column j: the L2 ridge's
+        # (a t^2 / 2 + b t) around u, plus l1 * sum_k |W_kj + t|.
+        a = self.l2 * n_logits
+        b = self.l2 * W.sum(axis=0)
+        breaks = -W  # (K, d): where one |W_kj + t| has its kink
+        # Candidates: every kink, and the stationary point of each piece
+        # between kinks (with a = 0 the minimum is at a kink).
+        candidates = [breaks]
+        if a > 0:
+            ordered = np.sort(breaks, axis=0)
+            for m in range(n_logits + 1):
+                # On the piece with m kinks to the left: slope a t + b + l1 (2m - K).
+                t = -(b + self.l1 * (2 * m - n_logits)) / a
+                low = ordered[m - 1] if m > 0 else -np.inf
+                high = ordered[m] if m < n_logits else np.inf
+                candidates.append(np.clip(t, low, high)[None, :])
+        T = np.concatenate(candidates, axis=0)  # (candidates, d)
+        phi = 0.5 * a * T**2 + b * T + self.l1 * np.abs(W[None, :, :] + T[:, None, :]).sum(axis=1)
+        best = T[np.argmin(phi, axis=0), np.arange(d)]
+        # Move only where the model decreases by more than rounding.
+        current = self.l1 * np.abs(W).sum(axis=0)
+        improves = phi.min(axis=0) < current - 1e-12 * np.maximum(current, 1e-300)
+        best = np.where(improves, best, 0.0)
+        if not best.any():
+            return 0.0
+        W += best
+        return float(np.abs(best).max())
+
+    def solve(self, coef0):
+        """Run from ``coef0``; returns a :class:`SolverResult`."""
+        bridge, trace, problem = self.bridge, self.trace, self.problem
+        x = bridge.to_flat(coef0)
+        if trace.start(x):
+            return self._result(x, "optimal at the start")
+        if self.max_iter == 0:
+            return self._result(x, "max_iter=0: no iteration")
+        xp, _ = problem.namespace_and_device
+        resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
+        reason = "max_iter"
+        with solver_threads(), overflow_is_an_error():
+            self.setup(x)
+            f, g = self.evaluate(x)
+            F = self.objective(x, f)
+            best_gradient, stalled = math.inf, 0
+            previous = trace.optimality
+            for _ in range(self.max_iter):
+                u = self.direction(x, g)
+                d = u - x
+                # The model's decrease bound: negative unless x is optimal.
+                predicted = float(g @ d) + float(self.l1_of @ (np.abs(u) - np.abs(x)))
+                last = trace.converged and settled(-predicted, self.tol, F)
+                if not predicted < 0.0:
+                    reason = "precision"
+                    break
+                step = self._backtrack(x, F, d, predicted, resolution)
+                if step is None:
+                    reason = "precision"
+                    break
+                x, f, g, F_new = step
+                optimality = problem.optimality(bridge.host_coef(x), g.reshape(self.shape))
+                trace.record(x, F_new, optimality)
+                if trace.stopped_by_callback:
+                    reason = "stopped"
+                    break
+                progress = F_new < F or optimality < best_gradient
+                stalled = 0 if progress else stalled + 1
+                self.after_iteration(previous, optimality)
+                previous = optimality
+                best_gradient, F = min(best_gradient, optimality), F_new
+                if last:
+                    reason = "stopped"
+                    break
+                if stalled >= STALL:
+                    reason = "precision"
+                    break
+        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision")
+
+    def _backtrack(self, x, F, d, predicted, resolution):
+        """``(x, f, g, F)`` at the first step with Armijo's decrease, or None."""
+        rounding = resolution * max(abs(F), 1.0)
+        alpha, finite = 1.0, False
+        for _ in range(MAX_TRIALS):
+            trial = x + alpha * d
+            try:
+                f, g = self.evaluate(trial)
+            except FloatingPointError:
+                alpha *= BACKTRACK
+                continue
+            finite = True
+            F_trial = self.objective(trial, f)
+            if F_trial <= F + ARMIJO * alpha * predicted:
+                return trial, f, g, F_trial
+            if -alpha * predicted <= rounding:
+                # Steps this short change the objective only within rounding.
+                return None
+            alpha *= BACKTRACK
+        if not finite:
+            raise FloatingPointError("overflow at every step the line search tried")
+        return None
