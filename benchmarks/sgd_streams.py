@@ -1,6 +1,6 @@
 """SGD and partial_fit on repeated passes, class-sorted streams and unscaled data.
 
-Measures the figures of the README section "Minibatch SGD and partial_fit":
+Measures the figures of the user guide page "Minibatch SGD and partial_fit" (docs/user_guide/sgd.md):
 
 - ``passes``: ``partial_fit`` in 10 chunks over a 60,000 x 40, 6-class
   standardized synthetic problem, 1, 3 and 10 passes; the relative gap of the

@@ -168,7 +168,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         Iterations run by the solver.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` had string column names.
     loss_curve_ : list of float
         Objective (divided by the total sample weight) after each iteration.

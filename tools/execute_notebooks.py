@@ -4,8 +4,9 @@
     python tools/execute_notebooks.py notebooks/01_*.ipynb # some
 
 Runs each in a fresh kernel from the notebooks folder, with one BLAS thread
-and a non-interactive matplotlib backend (as the test suite does); stops at
-the first failing cell.
+(as the test suite does) and matplotlib's inline backend, so that every
+figure is stored as an image in the cell that draws it; stops at the first
+failing cell.
 """
 
 import os
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(paths):
-    os.environ.update(MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    # The inline backend stores figures as images (Agg would draw them nowhere).
+    os.environ.update(MPLBACKEND="module://matplotlib_inline.backend_inline",
+                      OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     paths = [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     for path in paths:
         nb = nbformat.read(path, as_version=4)

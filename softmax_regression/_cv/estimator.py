@@ -135,7 +135,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
         Intercepts of the final model.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` had string column names.
 
     See Also

@@ -571,7 +571,7 @@ def test_bool_Cs_is_refused(small, Cs, match):
 
 
 def test_default_check_estimator_fails_only_the_fold_count_check():
-    # Documented in the README: with the defaults, check_sparsify_coefficients
+    # Documented in docs/user_guide/cv.md: with the defaults, check_sparsify_coefficients
     # fails for both estimators (the default 5 stratified folds need 5
     # samples per class; the check has 3). LogisticRegressionCV also fails the
     # n_iter check on iris: its warm starts meet tol at 0 iterations, where

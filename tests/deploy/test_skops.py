@@ -158,7 +158,7 @@ def _states_equal(a, b):
 
 
 def test_callbacks_are_not_part_of_the_model_once_removed(digits):
-    # The README's advice: set_callbacks() with no argument before saving.
+    # The deployment page's advice: set_callbacks() with no argument before saving.
     callback = pytest.importorskip("sklearn.callback")
     X, y = digits
     model = _fit(SoftmaxClassifier().set_callbacks(callback.ScoringMonitor(scoring="accuracy")), X, y)

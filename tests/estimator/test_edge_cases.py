@@ -1,4 +1,4 @@
-"""Edges of the README's "What happens when..." table, one test per row."""
+"""Edges of the "What happens when..." table (docs/what_happens_when.md), one test per row."""
 
 import threading
 import warnings

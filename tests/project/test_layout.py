@@ -205,10 +205,11 @@ def test_notebooks_use_public_names_only():
     assert offenders == {}
 
 
-def test_the_readme_uses_public_names_only():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    assert blocks
+def test_the_readme_and_the_documentation_use_public_names_only():
+    pages = [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
+    blocks = [block for page in pages if "_build" not in page.parts
+              for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)]
+    assert len(blocks) > 10
     assert [PRIVATE_IMPORT.findall(block) for block in blocks if PRIVATE_IMPORT.search(block)] == []
 
 
