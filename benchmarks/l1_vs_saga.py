@@ -50,7 +50,7 @@ def main():
             if args.problems and name not in args.problems:
                 continue
             X, y = load(name)
-            ours = SoftmaxClassifier(C=C, l1_ratio=l1_ratio, tol=1e-8, max_iter=20_000)
+            ours = SoftmaxClassifier(solver="lbfgs", C=C, l1_ratio=l1_ratio, tol=1e-8, max_iter=20_000)
             saga = LogisticRegression(solver="saga", C=C, l1_ratio=l1_ratio, tol=1e-8,
                                       max_iter=100_000, random_state=0)
             t_ours, _ = timed(ours, X, y)

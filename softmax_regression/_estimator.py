@@ -62,7 +62,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         shape, each stopping on the same optimality test: exact Newton (full
         Hessian, Cholesky) where forming the Hessian is cheap (small tables,
         few coefficients per row); Newton-CG with Hessian products on a
-        fixed random tenth of the rows (at least 5,000, and 2 per
+        fixed random twentieth of the rows (at least 5,000, and 2 per
         coefficient) for larger dense problems with at least twice that
         many rows; ``"lbfgs"`` otherwise (an L1 part, larger sparse X, many
         coefficients for the rows, dask). Deterministic: the same data give the same coefficients on
