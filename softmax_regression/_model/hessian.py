@@ -19,6 +19,8 @@ from .._utils.namespace import namespace
 _BLOCK_BYTES = 2**20
 # X (with its column of ones, in float64) up to this size is copied once per solve.
 _CACHE_BYTES = 2**22
+# ... and each row's outer product x x^T up to this size.
+_OUTER_BYTES = 2**21
 
 
 def host_float64(array):
@@ -61,9 +63,11 @@ class HessianForm:
         self.cached = self.outer = None
         if isinstance(X, np.ndarray) and n * width * 8 <= _CACHE_BYTES:
             self.cached = (_with_ones(X, loss.fit_intercept), host_float64(sample_weight))
-            if n * width * width * 8 <= _CACHE_BYTES:
+            if K > 1 and n * width * width * 8 <= _OUTER_BYTES:
                 # Each row's x x^T, once: every Hessian is then one product
-                # (n x K^2)^T (n x width^2), whatever K.
+                # (n x K^2)^T (n x width^2), whatever K. Building it costs
+                # about one Hessian: with one logit, whose Hessian is a
+                # single symmetric product, it would not pay.
                 Xb = self.cached[0]
                 self.outer = (Xb[:, :, None] * Xb[:, None, :]).reshape(n, width * width)
 
@@ -100,12 +104,9 @@ class HessianForm:
         # s_i (diag(p_i) - p_i p_i^T) of every row against its x_i x_i^T.
         K, width = self.K, self.width
         s = self.cached[1]
-        if K == 1:
-            M = (s * P[:, 0] * (1.0 - P[:, 0]))[:, None]
-        else:
-            M = -(s[:, None] * P)[:, :, None] * P[:, None, :]
-            M.reshape(-1, K * K)[:, :: K + 1] += s[:, None] * P
-            M = M.reshape(-1, K * K)
+        M = -(s[:, None] * P)[:, :, None] * P[:, None, :]
+        M.reshape(-1, K * K)[:, :: K + 1] += s[:, None] * P
+        M = M.reshape(-1, K * K)
         H = (M.T @ self.outer).reshape(K, K, width, width)
         return H.transpose(0, 2, 1, 3).reshape(K * width, K * width)
 
