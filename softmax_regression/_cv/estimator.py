@@ -27,7 +27,7 @@ from .._utils.compat import (
 )
 from .choice import best_summed_point, check_grid, fold_average, nan_warning
 from .path import fit_fold_path, from_logits, scorer_with_labels, solve_point
-from .._estimator import DOCUMENTATION_URL, SoftmaxClassifier
+from .._estimator import SoftmaxClassifier
 from .._prediction import SoftmaxPredictionMixin
 from .._model.penalties import penalty_from_params
 from .._fitting.prepare import prepare
@@ -35,9 +35,11 @@ from .._solvers import SOLVERS
 from .._fitting.store import warn_if_not_converged
 from .._solvers._trace import stop_advice
 from .._utils.caller import warn
+from .._utils.guidance import CV_KEYWORDS, LogisticRegressionHabits
 
 
-class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstimator):
+class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxPredictionMixin,
+                          BaseEstimator):
     """Softmax regression with ``C`` and ``l1_ratio`` chosen by cross-validation.
 
     For each fold the model of :class:`SoftmaxClassifier` is fit on the
@@ -79,8 +81,9 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
         last, with a warning; when every point has one, ``fit`` raises.
     solver : {"lbfgs", "auto", "newton-cg", "sgd"}, default="lbfgs"
         The solver of :class:`SoftmaxClassifier`; it must support the
-        penalties asked for (an ``l1_ratio`` above 0 needs an L1-capable
-        solver). ``"sgd"`` runs with SoftmaxClassifier's default SGD settings.
+        penalties asked for: an ``l1_ratio`` above 0 needs ``"lbfgs"``,
+        ``"auto"`` or ``"sgd"`` (``"newton-cg"`` takes L2 or no penalty
+        only). ``"sgd"`` runs with SoftmaxClassifier's default SGD settings.
         The default stays ``"lbfgs"``, whose curvature the path carries from
         one ``C`` to the next: it measured faster here than ``"auto"``.
     fit_intercept : bool, default=True
@@ -159,9 +162,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
     True
     """
 
-    # The HTML representation's documentation link: see SoftmaxClassifier.
-    _doc_link_module = "softmax_regression"
-    _doc_link_template = DOCUMENTATION_URL
+    _logistic_regression_keywords = CV_KEYWORDS
 
     _parameter_constraints: dict = {
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],

@@ -283,13 +283,27 @@ def _check_options(cov_type, groups, alpha):
     check_alpha(alpha)
 
 
+def _how_to_pass(model, SoftmaxClassifier):
+    """What to pass instead of ``model``: a pipeline's last step, a CV's choice refitted."""
+    from sklearn.pipeline import Pipeline
+
+    from .._cv.estimator import SoftmaxClassifierCV
+
+    if isinstance(model, Pipeline) and isinstance(model.steps[-1][1], SoftmaxClassifier):
+        return (" For a pipeline, pass its last step and X transformed by the steps "
+                "before it: inference(pipe[-1], pipe[:-1].transform(X), y).")
+    if isinstance(model, SoftmaxClassifierCV):
+        return (" Refit the chosen model as a SoftmaxClassifier: inference(SoftmaxClassifier("
+                "C=cv.C_, l1_ratio=cv.l1_ratio_).fit(X, y), X, y).")
+    return ""
+
+
 def _check_model(model):
     from .._estimator import SoftmaxClassifier
 
     if not isinstance(model, SoftmaxClassifier):
-        raise TypeError(
-            f"inference needs a fitted SoftmaxClassifier, got {type(model).__name__}."
-        )
+        raise TypeError(f"inference needs a fitted SoftmaxClassifier, got "
+                        f"{type(model).__name__}.{_how_to_pass(model, SoftmaxClassifier)}")
     check_is_fitted(model)
     if not np.isinf(model.C) and model.l1_ratio > 0:
         raise ValueError(
