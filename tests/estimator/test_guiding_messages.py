@@ -1,9 +1,10 @@
 """Messages that guide: what to write instead of a LogisticRegression habit, which solver
-has partial_fit, how to pass a pipeline to inference; and no
+has partial_fit, how to pass a pipeline to inference, which extra to install; and no
 dead documentation link in the HTML representation."""
 
 import pickle
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.utils import estimator_html_repr
 from softmax_regression import SoftmaxClassifier, SoftmaxClassifierCV, inference
 from softmax_regression._solvers import SOLVERS
 from softmax_regression._utils.compat import InvalidParameterError
+from softmax_regression._utils.optional import missing
 
 
 # -- LogisticRegression's keywords ----------------------------------------------------------------
@@ -186,6 +188,55 @@ def test_inference_on_the_cv_estimator_says_to_refit_the_choice():
     X, y = load_iris(return_X_y=True)
     with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         inference(SoftmaxClassifierCV(), X, y)
+
+
+# -- optional dependencies ------------------------------------------------------------------------
+@pytest.mark.parametrize("module, extra", [("matplotlib.pyplot", "compare"), ("pandas", "compare"),
+                                           ("dask.array", "dask"), ("skl2onnx", "onnx"),
+                                           ("skops.io", "onnx")])
+def test_the_missing_dependency_error_names_the_extra(module, extra):
+    error = missing(module, "this feature")
+    assert isinstance(error, ModuleNotFoundError) and error.name == module
+    package = module.partition(".")[0]
+    assert str(error) == f'this feature requires {package}: pip install "softmax_regression[{extra}]"'
+
+
+def _forget(monkeypatch, prefix):
+    for name in [name for name in sys.modules if name == prefix or name.startswith(prefix + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_plot_path_without_matplotlib_names_the_extra(monkeypatch):
+    X, y = load_iris(return_X_y=True)
+    cv = SoftmaxClassifierCV(Cs=2, cv=2, max_iter=300).fit(StandardScaler().fit_transform(X), y)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    message = ('SoftmaxClassifierCV.plot_path() requires matplotlib: '
+               'pip install "softmax_regression[compare]"')
+    with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(message)}$"):
+        cv.plot_path()
+
+
+def test_the_onnx_module_without_skl2onnx_names_the_extra(monkeypatch):
+    _forget(monkeypatch, "softmax_regression.onnx")
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    message = 'softmax_regression.onnx requires onnx: pip install "softmax_regression[onnx]"'
+    with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(message)}$"):
+        import softmax_regression.onnx  # noqa: F401
+
+
+def test_dask_input_without_dask_array_names_the_extra(monkeypatch):
+    da = pytest.importorskip("dask.array")
+    X, y = load_iris(return_X_y=True)
+    X, y = da.from_array(X, chunks=50), da.from_array(y, chunks=50)
+    _forget(monkeypatch, "softmax_regression._dask")
+    monkeypatch.setitem(sys.modules, "dask.array", None)
+    message = ('Fitting and predicting on dask collections requires dask: '
+               'pip install "softmax_regression[dask]"')
+    clf = SoftmaxClassifier()
+    with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(message)}$"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
 
 
 # -- the HTML representation ----------------------------------------------------------------------
