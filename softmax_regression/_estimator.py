@@ -29,7 +29,7 @@ def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
 
-def _without_partial_fit(estimator):
+def _needs_an_incremental_solver(estimator):
     """Why ``estimator`` has no ``partial_fit``: the solvers that would give it one."""
     stateful = " or ".join(f'solver="{name}"' for name, spec in SOLVERS.items() if spec.stateful)
     name = type(estimator).__name__
@@ -332,7 +332,7 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         end_tasks(tasks)
         return self
 
-    @available_with(_solver_is_stateful, _without_partial_fit)
+    @available_with(_solver_is_stateful, _needs_an_incremental_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Take one SGD pass over a batch of data, continuing the last fit.
@@ -342,6 +342,11 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         over between calls, so a stream of ``partial_fit`` calls continues
         exactly where the last call (or a ``fit`` with ``solver="sgd"``)
         stopped.
+
+        Only a solver that learns incrementally (``solver="sgd"``) has this
+        method: with another, ``hasattr(estimator, "partial_fit")`` is False,
+        as scikit-learn's tools expect, and calling it raises an
+        AttributeError that names ``solver="sgd"``.
 
         The penalty is scaled by the total sample weight seen so far, this
         call included: after one pass over a data set, the objective is the
