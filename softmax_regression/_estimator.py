@@ -3,10 +3,10 @@
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator
-from sklearn.utils.metaestimators import available_if
 
 from ._utils.arrays import host_numpy, is_dask_collection, same_labels
 from ._utils.atomic import restore_on_failure
+from ._utils.guidance import LogisticRegressionHabits, available_with
 from ._fitting.callbacks import end_tasks, fit_tasks, solver_callback
 from ._utils.compat import (
     CallbackSupportMixin,
@@ -25,14 +25,21 @@ from ._solvers.sgd_optimizer import SCHEDULES
 from ._fitting.store import store_result, warn_if_not_converged
 
 
-DOCUMENTATION_URL = "https://pypi.org/project/softmax-regression/"
-
-
 def _solver_is_stateful(estimator):
     return SOLVERS[estimator.solver].stateful
 
 
-class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstimator):
+def _needs_an_incremental_solver(estimator):
+    """Why ``estimator`` has no ``partial_fit``: the solvers that would give it one."""
+    stateful = " or ".join(f'solver="{name}"' for name, spec in SOLVERS.items() if spec.stateful)
+    name = type(estimator).__name__
+    return (f"{name}(solver={estimator.solver!r}) has no attribute 'partial_fit': incremental "
+            f"learning needs {stateful}, as in {name}({stateful.split(' or ')[0]})"
+            ".partial_fit(X, y, classes=classes).")
+
+
+class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxPredictionMixin,
+                        BaseEstimator):
     """Multinomial logistic (softmax) regression.
 
     Minimizes the regularized cross-entropy
@@ -198,14 +205,6 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
     (1, 3)
     """
 
-    # The "?" link of the HTML representation (scikit-learn's documentation
-    # link hooks). The project has no documentation site; its PyPI page (the
-    # name in pyproject.toml, PEP 503 normalized) shows the README, which is
-    # the API's documentation. No "#anchor": scikit-learn appends its own
-    # "#:~:text=" fragments for the parameters' links.
-    _doc_link_module = "softmax_regression"
-    _doc_link_template = DOCUMENTATION_URL
-
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -333,7 +332,7 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         end_tasks(tasks)
         return self
 
-    @available_if(_solver_is_stateful)
+    @available_with(_solver_is_stateful, _needs_an_incremental_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Take one SGD pass over a batch of data, continuing the last fit.
@@ -343,6 +342,11 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
         over between calls, so a stream of ``partial_fit`` calls continues
         exactly where the last call (or a ``fit`` with ``solver="sgd"``)
         stopped.
+
+        Only a solver that learns incrementally (``solver="sgd"``) has this
+        method: with another, ``hasattr(estimator, "partial_fit")`` is False,
+        as scikit-learn's tools expect, and calling it raises an
+        AttributeError that names ``solver="sgd"``.
 
         The penalty is scaled by the total sample weight seen so far, this
         call included: after one pass over a data set, the objective is the

@@ -15,6 +15,8 @@ import numbers
 
 import numpy as np
 
+from ._utils.optional import missing
+
 try:
     from onnx import TensorProto
     from onnx.numpy_helper import from_array
@@ -22,11 +24,8 @@ try:
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
     from skl2onnx.common.utils_classifier import get_label_classes
-except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "softmax_regression.onnx needs skl2onnx and onnx: "
-        'pip install "softmax_regression[onnx]"'
-    ) from error
+except ImportError as error:  # depends on the environment
+    raise missing(error.name or "skl2onnx", "softmax_regression.onnx") from error
 
 from ._cv.estimator import SoftmaxClassifierCV
 from ._estimator import SoftmaxClassifier

@@ -18,6 +18,7 @@ import numpy as np
 from .timing import fit_timed
 from .data import BUNDLED, TEST_SIZE, DataError, check_classes, describe, load_bundled
 from .._solvers import SOLVERS
+from .._utils.optional import missing
 
 PROG = "python -m softmax_regression compare"
 EXTRA = 'pip install "softmax_regression[compare]"'
@@ -276,7 +277,7 @@ def _run(args):
 
     if args.csv is not None:
         if _missing("pandas"):
-            raise UsageError(f"--csv needs pandas, which is not installed: {EXTRA}")
+            raise UsageError(str(missing("pandas", "--csv")))
         from .csv_reader import read_csv
 
         datasets = [read_csv(args.csv, args.target)]
@@ -299,7 +300,7 @@ def _run(args):
               f"{args.threads} BLAS thread(s); 25% held out, features standardized")
         print(format_table(rows), flush=True)
         if no_matplotlib:
-            raise UsageError(f"--plot needs matplotlib, which is not installed: {EXTRA}")
+            raise UsageError(str(missing("matplotlib", "--plot")))
         if args.plot:
             from .plot import convergence_plot
 

@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,15 +27,19 @@ from .._utils.compat import (
 )
 from .choice import best_summed_point, check_grid, fold_average, nan_warning
 from .path import fit_fold_path, from_logits, scorer_with_labels, solve_point
-from .._estimator import DOCUMENTATION_URL, SoftmaxClassifier
+from .._estimator import SoftmaxClassifier
 from .._prediction import SoftmaxPredictionMixin
 from .._model.penalties import penalty_from_params
 from .._fitting.prepare import prepare
 from .._solvers import SOLVERS
 from .._fitting.store import warn_if_not_converged
+from .._solvers._trace import stop_advice
+from .._utils.caller import warn
+from .._utils.guidance import CV_KEYWORDS, LogisticRegressionHabits
 
 
-class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstimator):
+class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxPredictionMixin,
+                          BaseEstimator):
     """Softmax regression with ``C`` and ``l1_ratio`` chosen by cross-validation.
 
     For each fold the model of :class:`SoftmaxClassifier` is fit on the
@@ -78,8 +81,9 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
         last, with a warning; when every point has one, ``fit`` raises.
     solver : {"lbfgs", "auto", "newton-cg", "sgd"}, default="lbfgs"
         The solver of :class:`SoftmaxClassifier`; it must support the
-        penalties asked for (an ``l1_ratio`` above 0 needs an L1-capable
-        solver). ``"sgd"`` runs with SoftmaxClassifier's default SGD settings.
+        penalties asked for: an ``l1_ratio`` above 0 needs ``"lbfgs"``,
+        ``"auto"`` or ``"sgd"`` (``"newton-cg"`` takes L2 or no penalty
+        only). ``"sgd"`` runs with SoftmaxClassifier's default SGD settings.
         The default stays ``"lbfgs"``, whose curvature the path carries from
         one ``C`` to the next: it measured faster here than ``"auto"``.
     fit_intercept : bool, default=True
@@ -158,9 +162,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
     True
     """
 
-    # The HTML representation's documentation link: see SoftmaxClassifier.
-    _doc_link_module = "softmax_regression"
-    _doc_link_template = DOCUMENTATION_URL
+    _logistic_regression_keywords = CV_KEYWORDS
 
     _parameter_constraints: dict = {
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
@@ -314,7 +316,7 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
             scores = np.stack([path.scores for path in paths])
             message = nan_warning(scores, Cs, l1_ratios)
             if message is not None:
-                warnings.warn(f"{type(self).__name__}: {message}", UserWarning)
+                warn(f"{type(self).__name__}: {message}", UserWarning)
 
             def in_X_namespace(array, dtype=xp.float64):
                 return xp.asarray(array, dtype=dtype, device=device)
@@ -364,18 +366,20 @@ class SoftmaxClassifierCV(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEsti
         return {"C_": C, "l1_ratio_": l1_ratio, "coef_": coef, "intercept_": intercept}
 
     def _warn_paths_not_converged(self, paths, Cs, l1_ratios):
-        missed = [(fold, j, i, message) for fold, path in enumerate(paths)
-                  for j, i, message in path.not_converged]
+        missed = [(fold, j, i, message, stop) for fold, path in enumerate(paths)
+                  for j, i, message, stop in path.not_converged]
         if not missed:
             return
         n_fits = len(paths) * len(Cs) * len(l1_ratios)
-        fold, j, i, message = missed[0]
-        warnings.warn(
+        fold, j, i, message, _ = missed[0]
+        # The advice of every reason among the stops, each said once.
+        reasons = dict.fromkeys(stop or "max_iter" for *_, stop in missed)
+        advice = " ".join(dict.fromkeys(stop_advice(reason) for reason in reasons))
+        warn(
             f"{type(self).__name__}(solver={self.solver!r}): {len(missed)} of the {n_fits} "
             f"fits of the cross-validation paths stopped before meeting tol={self.tol:g} "
             f"(max_iter={self.max_iter}), the first at fold {fold}, C={Cs[i]:g}, "
-            f"l1_ratio={l1_ratios[j]:g} ({message}). Their scores may be off: increase "
-            "max_iter, or standardize the features.",
+            f"l1_ratio={l1_ratios[j]:g} ({message}). Their scores may be off. {advice}",
             ConvergenceWarning,
         )
 

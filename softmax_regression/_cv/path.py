@@ -35,9 +35,9 @@ class FoldPath:
         in the data's dtype.
     scores : ndarray of shape (n_l1_ratios, n_Cs)
     n_iter : ndarray of shape (n_l1_ratios, n_Cs)
-    not_converged : list of (int, int, str)
-        ``(l1 index, C index, solver message)`` of the fits that stopped
-        before meeting ``tol``.
+    not_converged : list of (int, int, str, str)
+        ``(l1 index, C index, solver message, stop reason)`` of the fits that
+        stopped before meeting ``tol`` (the reason is the result's ``stop``).
     """
 
     coefs: np.ndarray
@@ -299,7 +299,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
             n_iter[j, i] = result.n_iter
             # A stop a callback asked for is the user's choice, not a failure.
             if not result.converged and not result.stopped_by_callback:
-                not_converged.append((int(j), int(i), result.message))
+                not_converged.append((int(j), int(i), result.message, result.stop))
             scores[j, i] = score(point, result.coef, float(Cs[i]), float(l1_ratios[j]))
             W, b = point.loss.weights_and_intercept(
                 result.coef, n_features, center_weights=point.penalty.is_smooth

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._utils.arrays import host_numpy
+from .._utils.optional import require
 
 
 def plot_path(cv, ax=None):
@@ -27,8 +28,7 @@ def plot_path(cv, ax=None):
     -------
     ax : matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "SoftmaxClassifierCV.plot_path()")
     Cs, l1_ratios, scores = (host_numpy(a) for a in (cv.Cs_, cv.l1_ratios_, cv.scores_))
     if ax is None:
         _, ax = plt.subplots()

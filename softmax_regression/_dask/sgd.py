@@ -159,11 +159,12 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
                     weight_seen=weight_seen, iterate=iterate if average else None,
                     average=None)
     final_optimality, G = optimality_and_gradient(problem, coef)
-    converged, message = stop_is_convergence(problem, coef, G, scaling, tol, final_optimality,
-                                              stopped, floor, early_stopping=False)
+    converged, message, stop = stop_is_convergence(problem, coef, G, scaling, tol,
+                                                    final_optimality, stopped, floor,
+                                                    early_stopping=False)
     n_batches = sum(-(-n // batch_size) for *_, n in blocks)
     return SolverResult(
         coef=coef, n_iter=epoch, converged=converged, objective_history=history,
         optimality=final_optimality, n_evaluations=epoch * n_batches + 1, message=message,
-        state=state,
+        state=state, stop=stop,
     )

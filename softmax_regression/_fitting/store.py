@@ -1,12 +1,12 @@
 """From a solver's result to the estimator's fitted attributes, in one step."""
 
-import warnings
-
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._utils.atomic import store_fitted
 from .._solvers import SOLVERS
+from .._solvers._trace import stop_advice
+from .._utils.caller import warn
 
 # What a stateful solver's fit leaves behind: its state, the samples
 # processed and the validation scores. Another solver's fit removes them.
@@ -15,8 +15,30 @@ _STREAM_ATTRIBUTES = tuple(
 ) + ("t_", "validation_scores_")
 
 
+def convergence_message(estimator, spec, result, dtype=None):
+    """The ConvergenceWarning's text for ``result``, a stop that is not convergence.
+
+    What happened, then the advice for the stop's reason (``result.stop``,
+    see :data:`~.._solvers._trace.ADVICE`), said once: a stop at ``max_iter``
+    asks for more iterations, a stop at the limit of floating-point precision
+    for a larger ``tol``, a failed line search for scaling.
+    """
+    reason = result.stop or ("max_iter" if result.n_iter >= estimator.max_iter else "")
+    measure = (
+        "" if np.isnan(result.optimality)
+        else f": optimality {result.optimality:.3g} > tol={estimator.tol:g}"
+    )
+    head = f"{type(estimator).__name__}(solver={estimator.solver!r})"
+    if reason == "max_iter":
+        what = f"{head} did not converge in max_iter={estimator.max_iter} {spec.unit}"
+    else:
+        what = (f"{head} stopped after {result.n_iter} of max_iter={estimator.max_iter} "
+                f"{spec.unit} because {result.message}")
+    return f"{what}{measure}. {stop_advice(reason, dtype)}"
+
+
 def warn_if_not_converged(estimator, spec, problem, result):
-    """A ConvergenceWarning for any stop that is not convergence.
+    """A ConvergenceWarning for any stop that is not convergence, at the user's line.
 
     A stop that a callback asked for (``result.stopped_by_callback``) is the
     user's choice, not the solver's failure: it does not warn. The warning
@@ -24,22 +46,9 @@ def warn_if_not_converged(estimator, spec, problem, result):
     """
     name = type(estimator).__name__
     if not result.converged and not result.stopped_by_callback:
-        reason = (
-            f"did not converge in max_iter={estimator.max_iter} {spec.unit}"
-            if result.n_iter >= estimator.max_iter
-            else f"stopped after {result.n_iter} {spec.unit} ({result.message})"
-        )
-        measure = (
-            "" if np.isnan(result.optimality)
-            else f": optimality {result.optimality:.3g} > tol={estimator.tol:g}"
-        )
-        warnings.warn(
-            f"{name}(solver={estimator.solver!r}) {reason}{measure}. "
-            "Increase max_iter, or standardize the features.",
-            ConvergenceWarning,
-        )
+        warn(convergence_message(estimator, spec, result, problem.dtype), ConvergenceWarning)
     if problem.penalty.is_zero and problem.separates(result.coef):
-        warnings.warn(
+        warn(
             f"{name}: with C=inf the training data are linearly separated by the "
             "fitted model, so the unpenalized objective has no minimizer and the "
             "coefficients only stay finite because the solver stopped. Use a finite C.",

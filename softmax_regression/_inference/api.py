@@ -16,8 +16,6 @@ Conventions
   ``X`` never densified).
 """
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax
@@ -38,6 +36,7 @@ from .linalg import (
     separating_direction,
 )
 from .result import InferenceResult, check_alpha
+from .._utils.caller import warn
 
 COV_TYPES = ("nonrobust", "HC0", "cluster")
 
@@ -284,13 +283,27 @@ def _check_options(cov_type, groups, alpha):
     check_alpha(alpha)
 
 
+def _how_to_pass(model, SoftmaxClassifier):
+    """What to pass instead of ``model``: a pipeline's last step, a CV's choice refitted."""
+    from sklearn.pipeline import Pipeline
+
+    from .._cv.estimator import SoftmaxClassifierCV
+
+    if isinstance(model, Pipeline) and isinstance(model.steps[-1][1], SoftmaxClassifier):
+        return (" For a pipeline, pass its last step and X transformed by the steps "
+                "before it: inference(pipe[-1], pipe[:-1].transform(X), y).")
+    if isinstance(model, SoftmaxClassifierCV):
+        return (" Refit the chosen model as a SoftmaxClassifier: inference(SoftmaxClassifier("
+                "C=cv.C_, l1_ratio=cv.l1_ratio_).fit(X, y), X, y).")
+    return ""
+
+
 def _check_model(model):
     from .._estimator import SoftmaxClassifier
 
     if not isinstance(model, SoftmaxClassifier):
-        raise TypeError(
-            f"inference needs a fitted SoftmaxClassifier, got {type(model).__name__}."
-        )
+        raise TypeError(f"inference needs a fitted SoftmaxClassifier, got "
+                        f"{type(model).__name__}.{_how_to_pass(model, SoftmaxClassifier)}")
     check_is_fitted(model)
     if not np.isinf(model.C) and model.l1_ratio > 0:
         raise ValueError(
@@ -390,37 +403,37 @@ def _separation(design, log_p_all, y_index, ref, positive):
 
 def _warn(model, penalty, separated, singular, not_identified):
     if penalty > 0:
-        warnings.warn(
+        warn(
             f"The model is penalized (C={model.C}): the standard errors are those of the "
             "penalized estimator, conditional on C; the intervals and p-values are not "
             "valid tests in the usual sense (the estimate is biased towards 0).",
-            UserWarning, stacklevel=3,
+            UserWarning,
         )
     if separated is not None:
         what = ("The fitted coefficients completely separate the classes: the data are "
                 "separated" if separated == "complete" else
                 "The data are quasi-separated (a direction of the coefficients puts some "
                 "samples strictly on the side of their class and none on the wrong side)")
-        warnings.warn(
+        warn(
             f"{what} and the "
             "unpenalized maximum-likelihood estimate does not exist. The standard errors "
             "of the affected coefficients are meaningless (huge); refit with a finite C.",
-            UserWarning, stacklevel=3,
+            UserWarning,
         )
     if not_identified:
         shown = ", ".join(not_identified[:10]) + (" ..." if len(not_identified) > 10 else "")
-        warnings.warn(
+        warn(
             f"{len(not_identified)} coefficient(s) (class, feature) are not identified: the "
             "data carry no information about them (a feature that is 0 on every sample with "
             f"weight, without a penalty): {shown}. Their standard errors, z, p-values, "
             "intervals and covariances are NaN.",
-            UserWarning, stacklevel=3,
+            UserWarning,
         )
     elif singular and separated is None:
-        warnings.warn(
+        warn(
             "The Hessian is singular (collinear or constant features?): some coefficients "
             "are not identified; their standard errors use its pseudo-inverse.",
-            UserWarning, stacklevel=3,
+            UserWarning,
         )
 
 
@@ -433,12 +446,12 @@ def _check_optimum(bread_inv, gradient):
         return
     worst = float(np.max(np.abs(step[informative]) / se[informative]))
     if worst > _OFF_OPTIMUM_SE:
-        warnings.warn(
+        warn(
             f"The coefficients are not at the optimum of the objective on these data: a "
             f"Newton step moves one by {worst:.2g} standard errors. Either X, y or "
             "sample_weight are not the data the model was fitted on, or the fit stopped "
             "early; refit with a smaller tol.",
-            UserWarning, stacklevel=3,
+            UserWarning,
         )
 
 

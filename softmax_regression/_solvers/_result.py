@@ -25,6 +25,10 @@ class SolverResult:
         Hessian-vector products (each one more pass over the data).
     message : str
         Why the solver stopped.
+    stop : str
+        For a stop that is not convergence (nor a callback's), its reason: a
+        key of :data:`~._trace.ADVICE` (``"max_iter"``, ``"precision"``,
+        ``"line search"``, ``"sgd"``); ``""`` otherwise.
     state : object or None
         What a stochastic solver needs to continue (its optimizer state).
     validation_scores : list of float
@@ -53,6 +57,7 @@ class SolverResult:
     n_evaluations: int = 0
     n_hessian_products: int = 0
     message: str = ""
+    stop: str = ""
     state: object = None
     validation_scores: list = field(default_factory=list)
     stopped_by_callback: bool = False

@@ -5,14 +5,38 @@ from ._result import SolverResult
 # A stop at the limit of floating-point precision counts as converged when the
 # optimality measure is at most this multiple of tol.
 PRECISION_SLACK = 10.0
-# Why a full-batch solver stopped, by reason.
+# Why a full-batch solver stopped, by reason (SolverResult.stop for a stop
+# that is not convergence).
 MESSAGES = {
     "stopped": "converged (optimality at most tol)",
-    "precision": "the objective stopped decreasing at the resolution of floating point",
+    "precision": "the objective no longer decreases at the limit of floating-point precision",
     "max_iter": "reached max_iter",
-    "line search": "the line search found no step that decreases the objective; the "
-                   "features may be badly scaled: standardize them",
+    "line search": "the line search found no step that decreases the objective",
 }
+# What to do about a stop, by reason: the one place a ConvergenceWarning's
+# advice comes from (see stop_advice).
+ADVICE = {
+    "max_iter": "Increase max_iter, or loosen tol; standardized features (StandardScaler) "
+                "often need fewer iterations.",
+    "precision": "tol is below what the data's floating-point precision allows: use a "
+                 "larger tol.",
+    "line search": "The features may be badly scaled: standardize them (StandardScaler).",
+    "sgd": "SGD's steps suit standardized features: standardize them (StandardScaler), or "
+           "lower eta0.",
+}
+
+
+def stop_advice(reason, dtype=None):
+    """The advice of :data:`ADVICE` for a stop of ``reason`` on data of ``dtype``.
+
+    At the precision limit of float32 data, float64 data would take ``tol``
+    further: the advice says so.
+    """
+    advice = ADVICE.get(reason, ADVICE["max_iter"])
+    if reason == "precision" and dtype is not None and str(dtype).endswith("float32"):
+        advice = advice[:-1] + ", or float64 X (float32 carries 7 digits)."
+    return advice
+
 
 # A second-order stop also waits until the next step would lower the objective
 # by at most this fraction of tol, relative to the objective (see settled).
@@ -94,7 +118,7 @@ class IterationTrace:
             self.stopped_by_callback = True
         return self.converged or self.stopped_by_callback
 
-    def result(self, x, at_precision_limit=False, message="", curvature=None):
+    def result(self, x, at_precision_limit=False, message="", curvature=None, reason="max_iter"):
         """The :class:`SolverResult` at ``x``.
 
         ``at_precision_limit`` says that the solver stopped because the
@@ -102,7 +126,9 @@ class IterationTrace:
         converged when the optimality measure is within
         :data:`PRECISION_SLACK` times ``tol`` (the objective's rounding then
         hides the last digits of the gradient), and not beyond: a stop far
-        from optimality is not convergence.
+        from optimality is not convergence. ``reason`` (a key of
+        :data:`MESSAGES`) says why a stop that is not convergence happened;
+        the result's ``stop`` keeps it.
         """
         _, optimality = self.bridge.state_at(x)
         coef = self.bridge.to_coef(x)
@@ -111,10 +137,13 @@ class IterationTrace:
             or optimality <= self.tol
             or at_precision_limit and optimality <= PRECISION_SLACK * self.tol
         )
+        stop = ""
         if self.stopped_by_callback and not converged:
             message = f"stopped by a callback after {len(self.history)} iterations"
         elif at_precision_limit and not converged:
-            message = f"stopped at the limit of floating-point precision; {message}"
+            message, stop = MESSAGES["precision"], "precision"
+        elif not converged:
+            stop = reason
         return SolverResult(
             coef=coef,
             n_iter=len(self.history),
@@ -126,4 +155,5 @@ class IterationTrace:
             message=message,
             stopped_by_callback=self.stopped_by_callback,
             curvature=curvature,
+            stop=stop,
         )

@@ -82,8 +82,10 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
             },
         )
     # Status 0 with gtol=0: the relative reduction of the objective fell below
-    # ftol, i.e. to the resolution of floating point.
-    return trace.result(res.x, at_precision_limit=res.status == 0, message=str(res.message))
+    # ftol, i.e. to the resolution of floating point; 2: the line search failed.
+    reason = "line search" if res.status == 2 else "max_iter"
+    return trace.result(res.x, at_precision_limit=res.status == 0, message=str(res.message),
+                        reason=reason)
 
 
 def _penalized(problem):
@@ -117,5 +119,6 @@ def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):
             resolution=resolution,
         )
     return trace.result(
-        x, at_precision_limit=reason == "precision", message=MESSAGES[reason], curvature=pairs
+        x, at_precision_limit=reason == "precision", message=MESSAGES[reason], curvature=pairs,
+        reason=reason,
     )

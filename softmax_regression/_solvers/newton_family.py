@@ -159,10 +159,12 @@ class NewtonSolver:
                 if stalled >= STALL:
                     reason = "precision"
                     break
-        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision")
+        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision",
+                            reason=reason)
 
-    def _result(self, x, message, at_precision_limit=False):
-        result = self.trace.result(x, at_precision_limit=at_precision_limit, message=message)
+    def _result(self, x, message, at_precision_limit=False, reason="max_iter"):
+        result = self.trace.result(x, at_precision_limit=at_precision_limit, message=message,
+                                   reason=reason)
         result.pass_equivalents = (
             self.bridge.n_evaluations + self.work
         )

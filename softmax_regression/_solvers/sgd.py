@@ -9,7 +9,6 @@ convergence (:mod:`.sgd_verdict`).
 
 import copy
 import functools
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,6 +27,7 @@ from .sgd_monitor import (
 )
 from .sgd_optimizer import SGDConfig, current_learning_rate, sgd_init, sgd_update
 from .._utils.arrays import take_rows
+from .._utils.caller import warn
 from .sgd_rows import epoch_order, split_validation, weighted_accuracy
 from .sgd_scaling import batch_moments, scaling_from
 from .sgd_verdict import (
@@ -333,7 +333,7 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
     state = replace(state, n_samples_seen=state.n_samples_seen + n_seen, weight_seen=weight_seen,
                     iterate=iterate if average else None, average=None)
     final_optimality, G = optimality_and_gradient(train, coef)
-    converged, message = stop_is_convergence(
+    converged, message, stop = stop_is_convergence(
         train, coef, G, scaling, tol, final_optimality, stopped, floor, early_stopping,
         best_score=state.monitor.best if early_stopping else None,
         baseline=None if valid is None else majority_accuracy(valid))
@@ -344,7 +344,7 @@ early_stopping, validation_fraction, n_iter_no_change, precondition, average
         objective_history=history, optimality=final_optimality,
         n_evaluations=epoch * -(-train.X.shape[0] // batch_size) + 1,
         message=message, state=state, validation_scores=scores,
-        stopped_by_callback=stopped_by_callback,
+        stopped_by_callback=stopped_by_callback, stop=stop,
     )
 
 
@@ -457,7 +457,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
         print(f"[sgd] partial_fit  objective={objective:.10g}  "
               f"eta={state.learning_rate:.3g}{extra}")
     if stop and monitor.best <= best_baseline:
-        warnings.warn(
+        warn(
             f"SoftmaxClassifier(solver='sgd').partial_fit: early stopping ended this stream "
             f"at a best validation accuracy of {monitor.best:.3g}, no better than predicting "
             f"the majority class ({best_baseline:.3g}) on the validation rows that scored it, "
@@ -468,7 +468,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
             ConvergenceWarning,
         )
     if optimizer.eta < MIN_ETA:
-        warnings.warn(
+        warn(
             f"SoftmaxClassifier(solver='sgd').partial_fit: the learning rate has collapsed to "
             f"{state.learning_rate:.3g} after diverging calls, so further calls hardly change "
             "the model (sgd_state_.learning_rate). Standardize the features (StandardScaler) "
@@ -482,7 +482,7 @@ def sgd_partial_fit(problem, coef, state, *, weight_seen, tol, verbose=0, batch_
     warn_priors = like_the_priors and not state.like_the_priors
     state = replace(state, like_the_priors=like_the_priors)
     if warn_priors:
-        warnings.warn(
+        warn(
             f"SoftmaxClassifier(solver='sgd').partial_fit: after {state.calls} calls and "
             f"{state.n_samples_seen} rows the stream's objective is no lower than that of "
             f"predicting the class priors ({state.prior_gap[0]:.4g} against "

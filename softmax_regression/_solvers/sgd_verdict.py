@@ -156,8 +156,8 @@ def majority_accuracy(problem):
 
 
 def stop_is_convergence(problem, coef, G, scaling, tol, final_optimality, stopped, floor,
-                         early_stopping, best_score=None, baseline=None):
-    """(converged, message) for the end of a fit.
+                        early_stopping, best_score=None, baseline=None):
+    """(converged, message, stop) for the end of a fit.
 
     Meeting ``tol`` with the optimality measure is convergence, however the
     fit stopped. Early stopping's stop is the user's criterion, but it must
@@ -173,32 +173,34 @@ def stop_is_convergence(problem, coef, G, scaling, tol, final_optimality, stoppe
     near the optimum until the rate is below 1e-6 (standardized iris at
     C=1e-5..0.1: coefficients within 0.1-2% of newton-cg's), and a warning
     there would fire on good models. Far from the optimum it is a stop.
+
+    ``stop`` is ``""`` for convergence, else the key of
+    :data:`~._trace.ADVICE` whose advice the warning gives: ``"max_iter"``
+    when the epochs ran out, ``"sgd"`` for a stop of SGD's own rules.
     """
     if final_optimality <= tol:
-        return True, "optimality within tol"
+        return True, "optimality within tol", ""
     if not stopped:
-        return False, "max_iter reached"
+        return False, "max_iter reached", "max_iter"
     standardized = standardized_optimality(problem, coef, G, scaling)
-    advice = ("; SGD's steps suit standardized features: standardize them (StandardScaler), "
-              "or lower eta0")
     far = standardized > NEAR_OPTIMUM * tol
     if early_stopping:
         if best_score is not None and baseline is not None and best_score <= baseline:
             return False, (f"early stopping kept a validation accuracy of {best_score:.3g}, no "
                            f"better than predicting the majority class ({baseline:.3g}) on the "
-                           f"validation data{advice}")
+                           "validation data"), "sgd"
         if far:
-            return False, (f"early stopping: the validation accuracy stopped improving far "
+            return False, (f"the validation accuracy of early stopping stopped improving far "
                            f"from the optimum (standardized optimality {standardized:.3g} > "
-                           f"{NEAR_OPTIMUM:g} * tol){advice}")
-        return True, "validation accuracy stopped improving"
+                           f"{NEAR_OPTIMUM:g} * tol)"), "sgd"
+        return True, "validation accuracy stopped improving", ""
     if floor and far:
         return False, (f"the learning rate fell below {MIN_ETA:g} after repeated stalls or "
-                       f"divergence, far from the optimum{advice}")
+                       "divergence, far from the optimum"), "sgd"
     if floor:
         return True, (f"the learning rate fell below {MIN_ETA:g} within {NEAR_OPTIMUM:g} * tol "
-                      "of the optimum")
+                      "of the optimum"), ""
     if far:
-        return False, (f"no improvement, but far from the optimum (standardized optimality "
-                       f"{standardized:.3g}){advice}")
-    return True, "no improvement"
+        return False, (f"the objective stopped improving far from the optimum (standardized optimality "
+                       f"{standardized:.3g})"), "sgd"
+    return True, "no improvement", ""

@@ -20,14 +20,18 @@ from sklearn.utils._array_api import (  # noqa: F401  (re-exported)
     get_namespace,
     get_namespace_and_device,
 )
-from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import (  # noqa: F401  (re-exported)
     _check_sample_weight,
     _get_feature_names,
 )
 
 __all__ = [
-    "Interval", "LinearClassifierMixin", "SparseCoefMixin", "StrOptions",
+    "Interval", "InvalidParameterError", "LinearClassifierMixin", "SparseCoefMixin", "StrOptions",
     "_check_sample_weight", "_convert_to_numpy", "_get_feature_names", "_fit_context", "check_same_namespace",
     "device", "get_namespace", "get_namespace_and_device", "move_to",
     "CallbackSupportMixin", "HAS_CALLBACKS", "CompiledBinomialLoss", "CompiledMultinomialLoss",

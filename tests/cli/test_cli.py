@@ -316,14 +316,14 @@ def test_without_the_extra_the_table_still_works(results):
 
 def test_without_the_extra_csv_names_it(results):
     assert_one_line(results["no extra: --csv"], 2,
-                    f"compare: --csv needs pandas, which is not installed: {EXTRA}")
+                    f"compare: --csv requires pandas: {EXTRA}")
     assert results["no extra: --csv"].out == ""
 
 
 def test_without_the_extra_plot_prints_the_table_then_names_it(results):
     result = results["no extra: --plot"]
     assert_one_line(result, 2,
-                    f"compare: --plot needs matplotlib, which is not installed: {EXTRA}")
+                    f"compare: --plot requires matplotlib: {EXTRA}")
     assert "\niris     SoftmaxClassifier(lbfgs)  " in result.out
     assert "convergence picture" not in result.out
 

@@ -6,16 +6,13 @@ and 1.8 the callback tests are skipped and one test checks that
 """
 
 import importlib.util
-import re
 import threading
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
-from sklearn.utils import estimator_html_repr
 
 from _data import blobs
 from softmax_regression import SoftmaxClassifier, SoftmaxClassifierCV
@@ -245,15 +242,6 @@ def test_progress_bar_runs_on_a_fit(solver, capsys):
     assert "SoftmaxClassifier - fit" in capsys.readouterr().out
     # The display's thread has ended: a left-over one would keep Python from exiting.
     assert _foreground_threads() == threads
-
-
-def test_html_repr_links_to_the_project_page():
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    name = re.search(r'^name = "([^"]+)"', pyproject.read_text(), re.MULTILINE).group(1)
-    url = f"https://pypi.org/project/{re.sub(r'[-_.]+', '-', name).lower()}/"
-    for estimator in (SoftmaxClassifier(), SoftmaxClassifierCV()):
-        assert estimator._get_doc_link() == url
-        assert f'href="{url}"' in estimator_html_repr(estimator)
 
 
 @needs_callbacks

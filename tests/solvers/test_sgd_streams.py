@@ -119,7 +119,7 @@ def test_fit_on_raw_features_reaches_the_optimum_or_says_to_standardize(load):
         warnings.simplefilter("always")
         model = SoftmaxClassifier(solver="sgd", random_state=0).fit(X, y)
     named = [w for w in caught if w.category is ConvergenceWarning
-             and "standardize the features" in str(w.message)]
+             and "(StandardScaler)" in str(w.message)]
     assert objective(model, X, y) <= 1.05 * best or named
 
 
@@ -143,8 +143,10 @@ def test_a_stop_on_the_learning_rate_floor_is_not_convergence():
     X, y = load_breast_cancer(return_X_y=True)
     # Without the preconditioner raw breast_cancer diverges until the rate is
     # below 1e-6: a stop, far from the optimum, that used to count as success.
-    with pytest.warns(ConvergenceWarning, match=r"stopped after \d+ epochs \(the learning rate "
-                      r"fell below 1e-06 .* far from the optimum; .* standardize them"):
+    with pytest.warns(ConvergenceWarning, match=r"stopped after \d+ of max_iter=100 epochs because "
+                      r"the learning rate fell below 1e-06 .* far from the optimum: optimality "
+                      r".*\. SGD's steps suit standardized features: standardize them "
+                      r"\(StandardScaler\), or lower eta0\.$"):
         SoftmaxClassifier(solver="sgd", precondition=False, random_state=0).fit(X, y)
 
 
@@ -300,15 +302,20 @@ def test_early_stopping_with_validation_data_waits_for_every_class(digits_split)
 
 def test_an_early_stop_of_fit_far_from_the_optimum_or_at_the_majority_class_warns():
     X, y = load_wine(return_X_y=True)
-    with pytest.warns(ConvergenceWarning, match=r"early stopping kept a validation accuracy of "
-                      r"0\.333, no better than predicting the majority class \(0\.389\)"):
+    with pytest.warns(ConvergenceWarning, match=r"because early stopping kept a validation "
+                      r"accuracy of 0\.333, no better than predicting the majority class "
+                      r"\(0\.389\) on the validation data: optimality .*\. SGD's steps suit "
+                      r"standardized features: standardize them \(StandardScaler\), or lower "
+                      r"eta0\.$"):
         model = SoftmaxClassifier(solver="sgd", early_stopping=True, precondition=False,
                                   random_state=0).fit(X, y)
     assert model.score(X, y) < 0.4
     X, y = load_iris(return_X_y=True)
-    with pytest.warns(ConvergenceWarning, match=r"early stopping: the validation accuracy stopped "
-                      r"improving far from the optimum \(standardized optimality .* > "
-                      r"100 \* tol\)"):
+    with pytest.warns(ConvergenceWarning, match=r"because the validation accuracy of early "
+                      r"stopping stopped improving far from the optimum \(standardized "
+                      r"optimality .* > 100 \* tol\): optimality .*\. SGD's steps suit "
+                      r"standardized features: standardize them \(StandardScaler\), or lower "
+                      r"eta0\.$"):
         SoftmaxClassifier(solver="sgd", early_stopping=True, random_state=0).fit(X, y)
 
 

@@ -123,7 +123,8 @@ def test_a_stop_at_precision_far_above_tol_is_not_convergence(small_problem, sol
     result = solve(small_problem, np.zeros(small_problem.coef_shape), tol=1e-18, max_iter=1000)
     assert result.optimality > 10 * 1e-18
     assert not result.converged
-    assert result.message.startswith("stopped at the limit of floating-point precision")
+    assert result.message == "the objective no longer decreases at the limit of floating-point precision"
+    assert result.stop == "precision"
 
 
 def test_the_estimator_warns_at_a_stop_at_precision_far_above_tol():
