@@ -339,7 +339,8 @@ class ProximalNewton(SubsampledNewtonCG):
                 if stalled >= STALL:
                     reason = "precision"
                     break
-        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision")
+        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision",
+                            reason=reason)
 
     def _backtrack(self, x, F, d, predicted, resolution):
         """``(x, f, g, F)`` at the first step with Armijo's decrease, or None."""
