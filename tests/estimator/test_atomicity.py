@@ -219,7 +219,8 @@ def _interrupt_loss_at_call(monkeypatch, n_call):
     return calls
 
 
-@pytest.mark.parametrize("n_call", [1, 2, 5, 12])
+# The last call is late in the fit: exact Newton makes about 11 calls here.
+@pytest.mark.parametrize("n_call", [1, 2, 5, 10])
 @pytest.mark.parametrize("warm_start", [False, True])
 @pytest.mark.parametrize("same_shape", [True, False])
 def test_interrupted_fit_keeps_the_fitted_model(fitted, monkeypatch, n_call, warm_start,
