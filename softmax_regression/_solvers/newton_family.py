@@ -69,7 +69,11 @@ class NewtonSolver:
         self.shape = problem.coef_shape
         self.l2 = float(problem.penalty.l2_strength)
         self.penalized = np.zeros(self.shape, dtype=bool)
-        self.penalized[:, : problem.n_features] = self.l2 > 0
+        # The L2 weight of each entry: l2 times the feature's penalty factor.
+        self.l2_weights = np.zeros(self.shape)
+        self.l2_weights[:, : problem.n_features] = self.l2 * problem.penalty.factor_row(
+            problem.n_features)
+        self.penalized[:, : problem.n_features] = self.l2_weights[:, : problem.n_features] > 0
         self.null_columns = self._null_columns()
         self.has_null_columns = bool(self.null_columns.any())
         # What one Hessian product or factorization costs, in passes, and the
@@ -188,7 +192,7 @@ class ExactNewton(NewtonSolver):
         H = full_hessian(problem.loss, problem.X, bridge.to_coef(x), problem.sample_weight)
         bridge.n_hessian_products += 1
         self.work += self.hessian_cost
-        H[np.diag_indices_from(H)] += self.l2 * self.penalized.ravel()
+        H[np.diag_indices_from(H)] += self.l2_weights.ravel()
         scale = max(float(np.mean(np.diag(H))), np.finfo(float).tiny)
         n_logits, width = self.shape
         for j in np.flatnonzero(self.null_columns):
@@ -285,7 +289,7 @@ class SubsampledNewtonCG(NewtonSolver):
         self.work += self.hessian_cost
         HV = bridge._to_host(self.problem.loss.hessian_product(
             bridge._to_problem(V), self.X, P, self.weight))
-        return HV + self.l2 * self.penalized * V
+        return HV + self.l2_weights * V
 
     def _proba_and_diagonal(self, x):
         """The probabilities the products use, and the Hessian's diagonal there."""
@@ -296,7 +300,7 @@ class SubsampledNewtonCG(NewtonSolver):
 
     def inner_solve(self, x, g):
         P, diagonal = self._proba_and_diagonal(x)
-        diagonal = diagonal + self.l2 * self.penalized
+        diagonal = diagonal + self.l2_weights
         floor = 1e-12 * max(float(diagonal.max()), 1e-300)
         inverse = 1.0 / np.maximum(diagonal, floor)
         r = self.project(-g.reshape(self.shape))
