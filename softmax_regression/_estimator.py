@@ -317,8 +317,9 @@ class SoftmaxClassifier(CallbackSupportMixin, SoftmaxPredictionMixin, BaseEstima
             Class labels (any hashable, sortable values), or soft targets:
             non-negative numbers per class (probabilities or counts), row
             ``i`` adding ``sum_k y[i, k] * -log p[i, k]`` to the loss. The
-            classes of soft targets are a data frame's column labels, else
-            ``0..n_classes-1``. A row of zeros needs a sample weight of 0.
+            classes of soft targets are a data frame's column labels
+            (sorted, the columns matched by label), else ``0..n_classes-1``.
+            A row of zeros needs a sample weight of 0.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero.
         offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None

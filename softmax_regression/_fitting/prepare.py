@@ -19,8 +19,8 @@ from .._model.penalties import penalty_from_params
 from .._model.problem import SoftmaxProblem
 from .._solvers import SOLVERS
 from .targets import (
-    checked_offset, checked_penalty_factor, free_targets, is_soft_targets, soft_sample_weight,
-    soft_target_classes, soft_target_matrix,
+    checked_offset, checked_penalty_factor, free_targets, in_class_order, is_soft_targets,
+    soft_sample_weight, soft_target_classes, soft_target_matrix,
 )
 
 
@@ -175,7 +175,7 @@ def _prepare_soft(estimator, X, y, sample_weight, *, classes, reset, weight_befo
                       reset=reset)
     if reset:
         features["n_features_in_"] = X.shape[1]
-    Y = soft_target_matrix(y, X)
+    Y = in_class_order(soft_target_matrix(y, X), y, classes)
     factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
     offset = checked_offset(offset, X.shape[0], n_columns, X)
     weights, scale, Y = soft_sample_weight(

@@ -29,11 +29,32 @@ def is_soft_targets(y):
 
 
 def soft_target_classes(y):
-    """The labels of the columns of soft targets: a data frame's, else ``0..K-1``."""
+    """The sorted labels of the columns of soft targets: a data frame's, else ``0..K-1``."""
     columns = getattr(y, "columns", None)
-    if columns is not None:
-        return np.asarray(list(columns))
-    return np.arange(np.shape(y)[1])
+    if columns is None:
+        return np.arange(np.shape(y)[1])
+    labels = np.asarray(list(columns))
+    if len(np.unique(labels)) != len(labels):
+        raise ValueError(
+            f"y (soft targets) must have one column per class, but its column labels "
+            f"repeat: {labels.tolist()}."
+        )
+    return np.sort(labels)
+
+
+def in_class_order(Y, y, classes):
+    """The columns of ``Y`` in the order of ``classes``: a data frame's by label."""
+    columns = getattr(y, "columns", None)
+    if columns is None:
+        return Y
+    labels = list(columns)
+    wanted = host_numpy(classes).tolist()
+    if sorted(map(repr, labels)) != sorted(map(repr, wanted)):
+        raise ValueError(
+            f"y (soft targets) has the columns {labels}, but the classes are {wanted}."
+        )
+    position = {repr(label): i for i, label in enumerate(labels)}
+    return Y[:, [position[repr(label)] for label in wanted]]
 
 
 def soft_target_matrix(y, X):

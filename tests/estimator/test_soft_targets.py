@@ -94,11 +94,26 @@ def test_soft_targets_with_sparse_float32_reach_the_optimum():
 def test_data_frame_columns_are_the_classes():
     pd = pytest.importorskip("pandas")
     X, y = _data(3)
-    Y = pd.DataFrame(_smoothed(y, 3), columns=["cat", "dog", "eel"])
+    names = np.array(["cat", "dog", "eel"])
+    Y = pd.DataFrame(np.eye(3)[y], columns=names)[["eel", "cat", "dog"]]
     model = _fit(X, Y)
-    np.testing.assert_array_equal(model.classes_, ["cat", "dog", "eel"])
-    np.testing.assert_array_equal(model.predict(X), np.array(["cat", "dog", "eel"])[
-        np.argmax(model.predict_proba(X), axis=1)])
+    np.testing.assert_array_equal(model.classes_, names)
+    hard = _fit(X, names[y])
+    np.testing.assert_allclose(model.coef_, hard.coef_, atol=1e-10)
+    np.testing.assert_array_equal(model.predict(X), hard.predict(X))
+
+
+def test_partial_fit_matches_data_frame_columns_by_label():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(3)
+    Y = pd.DataFrame(_smoothed(y, 3), columns=["a", "b", "c"])
+    model = SoftmaxClassifier(solver="sgd", random_state=0).partial_fit(X[:45], Y[:45])
+    same = SoftmaxClassifier(solver="sgd", random_state=0).partial_fit(X[:45], Y[:45])
+    model.partial_fit(X[45:], Y[45:][["c", "a", "b"]])
+    same.partial_fit(X[45:], Y[45:])
+    np.testing.assert_array_equal(model.coef_, same.coef_)
+    with pytest.raises(ValueError, match=r"has the columns \['a', 'b', 'x'\]"):
+        model.partial_fit(X[:5], Y[:5].rename(columns={"c": "x"}))
 
 
 def test_a_single_column_is_a_label_vector():
