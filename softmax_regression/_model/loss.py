@@ -145,11 +145,13 @@ class LinearSoftmaxLoss:
     # the sparse benchmark problem (it computes in float64 whatever the
     # input, so on dense X it is slower: 1.4x-2.4x); any other array
     # namespace with the array-API code, as one block.
-    def _block_path(self, X, Y, sample_weight, offset=None):
-        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays."""
+    def _block_path(self, X, Y, sample_weight):
+        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays.
+
+        An offset lives in the arrays of ``X`` (the estimator puts it there),
+        so it never changes the path.
+        """
         if not (isinstance(Y, np.ndarray) and isinstance(sample_weight, np.ndarray)):
-            return "array-api"
-        if offset is not None and not isinstance(offset, np.ndarray):
             return "array-api"
         if isinstance(X, np.ndarray) and X.dtype.kind == "f":
             return "k-major"
@@ -223,14 +225,14 @@ class LinearSoftmaxLoss:
         return value, R
 
     def _block_loss_gradient(self, coef, X, Y, sample_weight, offset=None):
-        path = self._block_path(X, Y, sample_weight, offset)
+        path = self._block_path(X, Y, sample_weight)
         if path == "k-major":
             return self._kmajor_block(coef, X, Y, sample_weight, offset)
         value, R = self._block_value_residual(coef, X, Y, sample_weight, offset, path)
         return value, self._transpose_product(R, X)
 
     def _block_value(self, coef, X, Y, sample_weight, offset=None):
-        path = self._block_path(X, Y, sample_weight, offset)
+        path = self._block_path(X, Y, sample_weight)
         if path == "k-major":
             return self._kmajor_block(coef, X, Y, sample_weight, offset, with_gradient=False)[0]
         Z = self.logits(coef, X, offset)
@@ -299,7 +301,7 @@ class LinearSoftmaxLoss:
         products at ``coef`` without recomputing the logits.
         """
         rows = _Rows(X, Y, sample_weight, offset)
-        path = self._block_path(X, Y, sample_weight, offset)
+        path = self._block_path(X, Y, sample_weight)
 
         if path == "k-major":
             P = np.empty((X.shape[0], self.n_logits), dtype=X.dtype)
