@@ -284,6 +284,11 @@ def prepare_dask(estimator, X, y, sample_weight=None, offset=None):
     features = {"feature_names_in_": None if frame is None else _get_feature_names(frame)}
     X = feature_matrix(estimator, X, reset=True)
     features["n_features_in_"] = X.shape[1]
+    if len(getattr(y, "shape", ())) == 2 and y.shape[1] >= 2:
+        raise ValueError(
+            f"y of shape {y.shape} (soft targets, one column per class) is not available "
+            "for a fit on dask input; pass labels, or fit in memory."
+        )
     y = row_vector(y, X)
     if sample_weight is not None:
         sample_weight = row_vector(sample_weight, X)
