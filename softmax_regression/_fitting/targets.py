@@ -211,3 +211,23 @@ def checked_penalty_factor(penalty_factor, n_features):
             f"penalty_factor must be finite and non-negative, got {factor.tolist()[:10]}."
         )
     return factor
+
+
+def inference_soft_targets(model, y, X):
+    """Soft targets ``y``: row-normalized, their arg-max, and their row totals.
+
+    A row of soft targets enters as one observation whose score is scaled by
+    its total (as a class weight scales it).
+    """
+    if model.class_weight is not None:
+        raise ValueError("inference with soft targets y is not available for a model "
+                         "fitted with class_weight.")
+    Y = soft_target_matrix(y, X)
+    if Y.shape[1] != len(model.classes_):
+        raise ValueError(f"y has {Y.shape[1]} columns (soft targets), but the model has "
+                         f"{len(model.classes_)} classes.")
+    Y = in_class_order(Y, y, model.classes_)
+    total = Y.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalized = np.where(total[:, None] > 0, Y / total[:, None], 1.0 / Y.shape[1])
+    return normalized, np.argmax(normalized, axis=1), total

@@ -38,7 +38,9 @@ from .linalg import (
     separating_direction,
 )
 from .result import InferenceResult, check_alpha
-from .._fitting.targets import checked_penalty_factor, is_soft_targets, soft_target_matrix
+from .._fitting.targets import (
+    checked_offset, checked_penalty_factor, inference_soft_targets, is_soft_targets,
+)
 
 COV_TYPES = ("nonrobust", "HC0", "cluster")
 
@@ -58,7 +60,7 @@ _OFF_OPTIMUM_SE = 0.5
 
 
 def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=None,
-              reference=None, alpha=0.05):
+              reference=None, alpha=0.05, offset=None):
     """Standard errors, z-values, p-values and confidence intervals of a fitted model.
 
     The covariance of the coefficients is the inverse Hessian of the model's
@@ -99,6 +101,8 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     alpha : float, default=0.05
         Default significance level of :meth:`InferenceResult.conf_int` and of
         the interval columns of the summary.
+    offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+        The offset the model was fitted with (see ``SoftmaxClassifier.fit``).
 
     Returns
     -------
@@ -152,7 +156,7 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     factor = checked_penalty_factor(getattr(model, "penalty_factor", None), X.shape[1])
     soft = None
     if is_soft_targets(y):
-        soft, y_index, class_w = _soft_targets(model, y, X)
+        soft, y_index, class_w = inference_soft_targets(model, y, X)
     else:
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
@@ -170,7 +174,8 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     free = np.delete(np.arange(n_classes), ref)
     # Y and P over the non-reference classes only: the reference is implicit.
     Y = (y_index[:, None] == free[None, :]).astype(np.float64) if soft is None else soft[:, free]
-    log_p_all = log_softmax(_full_logits(design, theta, ref), axis=1)
+    log_p_all = log_softmax(_full_logits(design, theta, ref) + _full_offset(offset, X, classes),
+                            axis=1)
     P = np.exp(np.delete(log_p_all, ref, axis=1))
     log_p_obs = (log_p_all[np.arange(len(y_index)), y_index] if soft is None
                  else np.sum(soft * log_p_all, axis=1))
@@ -333,25 +338,6 @@ def _class_index(classes, y):
     return np.searchsorted(classes, y)
 
 
-def _soft_targets(model, y, X):
-    """Soft targets ``y``: row-normalized, their arg-max, and their row totals.
-
-    A row of soft targets enters as one observation whose score is scaled by
-    its total (as a class weight scales it).
-    """
-    if model.class_weight is not None:
-        raise ValueError("inference with soft targets y is not available for a model "
-                         "fitted with class_weight.")
-    Y = soft_target_matrix(y, X)
-    if Y.shape[1] != len(model.classes_):
-        raise ValueError(f"y has {Y.shape[1]} columns (soft targets), but the model has "
-                         f"{len(model.classes_)} classes.")
-    total = Y.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        normalized = np.where(total[:, None] > 0, Y / total[:, None], 1.0 / Y.shape[1])
-    return normalized, np.argmax(normalized, axis=1), total
-
-
 def _frequency_weights(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples)
@@ -388,6 +374,14 @@ def _reference_params(model, ref):
     if not model.fit_intercept:
         full = full[:, :-1]
     return np.delete(full - full[ref], ref, axis=0)
+
+
+def _full_offset(offset, X, classes):
+    """The offset of every class's logit (host float64), or 0 without one."""
+    O = checked_offset(offset, X.shape[0], len(classes), np.empty((0, 0)))
+    if O is None:
+        return 0.0
+    return np.column_stack([np.zeros(X.shape[0]), O]) if len(classes) == 2 else O
 
 
 def _full_logits(design, theta, ref):

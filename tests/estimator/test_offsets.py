@@ -169,3 +169,19 @@ def test_a_dask_offset_chunked_like_x_fits_and_predicts_as_in_memory(n_classes):
                                rtol=1e-9)
     assert chunked.score(da.from_array(X, chunks=(30, 3)), y, offset=offset) == \
         memory.score(X, y, offset=offset)
+
+
+def test_inference_with_the_offset_equals_statsmodels_glm():
+    sm = pytest.importorskip("statsmodels.api")
+    from softmax_regression import inference
+
+    X, y, offset = _data(2)
+    offset = offset[:, 0]
+    glm = sm.GLM(y, sm.add_constant(X, prepend=False), family=sm.families.Binomial(),
+                 offset=offset).fit(tol=1e-12)
+    model = SoftmaxClassifier(C=np.inf, solver="newton-cg", tol=1e-10).fit(X, y, offset=offset)
+    result = inference(model, X, y, offset=offset)
+    np.testing.assert_allclose(result.params[0], glm.params, rtol=1e-6)
+    np.testing.assert_allclose(result.bse[0], glm.bse, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"offset must have shape \(90,\) or \(90, 2\)"):
+        inference(model, X, y, offset=np.zeros((90, 3)))
