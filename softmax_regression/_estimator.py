@@ -20,6 +20,7 @@ from ._fitting.prepare import (
     checked_classes, checked_validation_data, prepare, previous_coef, starting_point,
 )
 from ._fitting.prior_model import solve
+from ._fitting.targets import is_soft_targets, soft_target_classes
 from ._solvers import SOLVERS
 from ._solvers.sgd_optimizer import SCHEDULES
 from ._fitting.store import store_result, warn_if_not_converged
@@ -159,6 +160,13 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         of each epoch's; in ``partial_fit``, of all of the stream's, the
         ``t``-th weighted by about ``t ** 3``. The optimizer continues from
         its own last iterate.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative, finite multipliers of each feature's penalty, both its
+        L2 and its L1 part: the penalty on feature ``j`` is
+        ``penalty_factor[j]`` times what it would be; 0 leaves the feature
+        unpenalized. Used as given (glmnet's ``penalty.factor`` is rescaled
+        to sum to ``n_features``; multiply ``C`` by ``sum(f) / n_features``
+        to convert). None: all ones.
 
     Attributes
     ----------
@@ -227,6 +235,7 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "precondition": ["boolean"],
         "average": ["boolean"],
+        "penalty_factor": ["array-like", None],
     }
 
     def __init__(
@@ -252,6 +261,7 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         n_iter_no_change=5,
         precondition=True,
         average=True,
+        penalty_factor=None,
     ):
         self.C = C
         self.l1_ratio = l1_ratio
@@ -274,6 +284,7 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         self.n_iter_no_change = n_iter_no_change
         self.precondition = precondition
         self.average = average
+        self.penalty_factor = penalty_factor
 
     def set_params(self, **params):
         """Set the parameters of this estimator, all or none.
@@ -294,17 +305,28 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
 
     # -- fitting -------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model to ``X``, ``y``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 stays float32; CSR/CSC are used as they are.
-        y : array-like of shape (n_samples,)
-            Class labels (any hashable, sortable values).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels (any hashable, sortable values), or soft targets:
+            non-negative numbers per class (probabilities or counts), row
+            ``i`` adding ``sum_k y[i, k] * -log p[i, k]`` to the loss. The
+            classes of soft targets are a data frame's column labels
+            (sorted, the columns matched by label), else ``0..n_classes-1``.
+            A row of zeros needs a sample weight of 0.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to ``X @ coef_.T + intercept_``
+            and held fixed. For two classes also ``(n_samples,)``: the
+            offset of the single logit (that of ``classes_[1]``). A 1-D
+            offset is refused for three or more classes: the same number
+            added to every logit changes no probability.
 
         Returns
         -------
@@ -316,10 +338,10 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
             from ._dask.fit import fit_dask
 
             with restore_on_failure(self):
-                return fit_dask(self, X, y, sample_weight)
+                return fit_dask(self, X, y, sample_weight, offset)
         tasks = fit_tasks(self, X, y, sample_weight, task_name="fit", max_subtasks=self.max_iter)
         with restore_on_failure(self):
-            prepared = prepare(self, X, y, sample_weight)
+            prepared = prepare(self, X, y, sample_weight, offset=offset)
             problem = prepared.problem
             spec = SOLVERS[self.solver]
             coef0, options = starting_point(self, prepared, spec)
@@ -334,7 +356,8 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
 
     @available_with(_solver_is_stateful, _needs_an_incremental_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None,
+                    offset=None):
         """Take one SGD pass over a batch of data, continuing the last fit.
 
         This is incremental learning of the multinomial model itself (not one
@@ -375,11 +398,14 @@ class SoftmaxClassifier(LogisticRegressionHabits, CallbackSupportMixin, SoftmaxP
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A batch of training data.
-        y : array-like of shape (n_samples,)
-            Labels of the batch; each must be one of ``classes``.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels of the batch; each must be one of ``classes``. Or soft
+            targets (see ``fit``), one column per class of the stream.
         classes : array-like of shape (n_classes,), default=None
-            All the labels the stream can contain. Required on the first call;
-            on later calls it must equal ``classes_`` if given.
+            All the labels the stream can contain. Required on the first call
+            (with soft targets: optional, the columns' labels or
+            ``0..n_classes-1``); on later calls it must equal ``classes_``
+            if given.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero.
         validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
@@ -390,6 +416,8 @@ default=None
             the call's rows. Pass the same set to every call. Anything but a
             tuple (or list) of two or three items raises a ValueError, and
             so does ``validation_data`` without ``early_stopping``.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the batch's logits (see ``fit``).
 
         Returns
         -------
@@ -410,7 +438,7 @@ default=None
             classes = self._stream_classes(classes, first_call, y)
             prepared = prepare(
                 self, X, y, sample_weight, classes=classes, reset=first_call,
-                weight_before=0.0 if first_call else previous.weight_seen,
+                weight_before=0.0 if first_call else previous.weight_seen, offset=offset,
             )
             problem = prepared.problem
             coef = problem.initial_coef() if first_call else previous_coef(self, problem)
@@ -435,6 +463,8 @@ default=None
     def _stream_classes(self, classes, first_call, y):
         """The sorted labels of the stream, in y's namespace and device."""
         if classes is None:
+            if first_call and is_soft_targets(y):
+                return soft_target_classes(y)
             if first_call:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit: the full "

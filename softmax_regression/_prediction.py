@@ -1,10 +1,13 @@
 """What both estimators do once fitted: logits, probabilities, labels, a score."""
 
+import numpy as np
+from sklearn.metrics import accuracy_score
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._model.softmax import all_class_scores, log_softmax, softmax
-from ._utils.arrays import ACCEPTED_SPARSE, float_dtypes, is_dask_collection
+from ._fitting.targets import checked_offset
+from ._utils.arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, is_dask_collection
 from ._utils.compat import (
     LinearClassifierMixin,
     SparseCoefMixin,
@@ -33,18 +36,21 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             check_same_namespace(X, self, attribute="coef_", method=method)
         return False
 
-    def _dask_method(self, name, X, *args):
+    def _dask_method(self, name, X, *args, offset=None):
         from ._dask.fit import dask_method
 
-        return dask_method(self, name, X, *args)
+        return dask_method(self, name, X, *args, offset=offset)
 
-    def decision_function(self, X):
+    def decision_function(self, X, offset=None):
         """Compute the logits of the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to them (as in ``fit``); 1-D
+            only for a binary model.
 
         Returns
         -------
@@ -53,29 +59,34 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             column per class.
         """
         if self._lazily(X, "decision_function"):
-            return self._dask_method("decision_function", X)
-        return self._logits(X)
+            return self._dask_method("decision_function", X, offset=offset)
+        return self._logits(X, offset)
 
-    def _logits(self, X):
+    def _logits(self, X, offset=None):
         X = validate_data(
             self, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=False
         )
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        if offset is not None:
+            scores = scores + checked_offset(offset, X.shape[0], len(self.classes_), scores)
         if scores.shape[1] == 1:
             xp, _ = get_namespace(scores)
             return xp.reshape(scores, (-1,))
         return scores
 
-    def _all_class_logits(self, X):
-        return all_class_scores(self._logits(X))
+    def _all_class_logits(self, X, offset=None):
+        return all_class_scores(self._logits(X, offset))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, offset=None):
         """Compute class probabilities: the softmax of the logits.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to them (as in ``fit``); 1-D
+            only for a binary model.
 
         Returns
         -------
@@ -83,16 +94,19 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             Rows sum to one; columns follow ``classes_``.
         """
         if self._lazily(X, "predict_proba"):
-            return self._dask_method("predict_proba", X)
-        return softmax(self._all_class_logits(X), axis=1)
+            return self._dask_method("predict_proba", X, offset=offset)
+        return softmax(self._all_class_logits(X, offset), axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, offset=None):
         """Compute log class probabilities, without underflow to ``-inf``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to them (as in ``fit``); 1-D
+            only for a binary model.
 
         Returns
         -------
@@ -100,16 +114,19 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             Computed as ``log_softmax`` of the logits.
         """
         if self._lazily(X, "predict_log_proba"):
-            return self._dask_method("predict_log_proba", X)
-        return log_softmax(self._all_class_logits(X), axis=1)
+            return self._dask_method("predict_log_proba", X, offset=offset)
+        return log_softmax(self._all_class_logits(X, offset), axis=1)
 
-    def predict(self, X):
+    def predict(self, X, offset=None):
         """Predict the most probable class of each sample.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to them (as in ``fit``); 1-D
+            only for a binary model.
 
         Returns
         -------
@@ -117,10 +134,17 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             Labels from ``classes_``.
         """
         if self._lazily(X, "predict"):
-            return self._dask_method("predict", X)
-        return super().predict(X)
+            return self._dask_method("predict", X, offset=offset)
+        if offset is None:
+            return super().predict(X)
+        scores = self._logits(X, offset)
+        xp, _ = get_namespace(scores)
+        index = xp.astype(scores > 0, xp.int64) if scores.ndim == 1 else xp.argmax(scores, axis=1)
+        if isinstance(self.classes_, np.ndarray):
+            return self.classes_[host_numpy(index)]
+        return xp.take(self.classes_, index, axis=0)
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, offset=None):
         """Score the model on ``X``, ``y``; greater is better.
 
         The mean accuracy for :class:`SoftmaxClassifier`; the ``scoring`` of
@@ -135,6 +159,9 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits, added to them (as in ``fit``); 1-D
+            only for a binary model.
 
         Returns
         -------
@@ -142,8 +169,11 @@ class SoftmaxPredictionMixin(LinearClassifierMixin, SparseCoefMixin):
             The score of ``X`` against ``y``.
         """
         if self._lazily(X, "score"):
-            return self._dask_method("score", X, y, sample_weight)
-        return self._score(X, y, sample_weight)
+            return self._dask_method("score", X, y, sample_weight, offset=offset)
+        return self._score(X, y, sample_weight, offset)
 
-    def _score(self, X, y, sample_weight):
-        return super().score(X, y, sample_weight=sample_weight)
+    def _score(self, X, y, sample_weight, offset=None):
+        if offset is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        return float(accuracy_score(y, self.predict(X, offset=offset),
+                                    sample_weight=sample_weight))

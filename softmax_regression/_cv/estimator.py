@@ -31,6 +31,7 @@ from .._estimator import SoftmaxClassifier
 from .._prediction import SoftmaxPredictionMixin
 from .._model.penalties import penalty_from_params
 from .._fitting.prepare import prepare
+from .._fitting.targets import is_soft_targets
 from .._solvers import SOLVERS
 from .._fitting.store import warn_if_not_converged
 from .._solvers._trace import stop_advice
@@ -112,6 +113,10 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
     verbose : int, default=0
         Above 0, joblib reports progress over the folds; above 1, every fit
         prints its iterations.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Multipliers of each feature's penalty, as in :class:`SoftmaxClassifier`
+        (0 leaves a feature unpenalized; not rescaled), at every point of the
+        path and in the refit.
 
     Attributes
     ----------
@@ -178,6 +183,7 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         "refit": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "penalty_factor": ["array-like", None],
     }
 
     def __init__(
@@ -195,6 +201,7 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         refit=True,
         random_state=None,
         verbose=0,
+        penalty_factor=None,
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -209,6 +216,7 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         self.refit = refit
         self.random_state = random_state
         self.verbose = verbose
+        self.penalty_factor = penalty_factor
 
     def _template(self):
         """The SoftmaxClassifier that ``prepare`` reads (each point sets its own penalty)."""
@@ -216,19 +224,25 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
             fit_intercept=self.fit_intercept, solver=self.solver,
             tol=self.tol, max_iter=self.max_iter, class_weight=self.class_weight,
             random_state=self.random_state, verbose=max(0, self.verbose - 1),
+            penalty_factor=self.penalty_factor,
         )
 
     # -- fitting -------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, offset=None):
         """Choose ``C`` and ``l1_ratio`` by cross-validation, then fit the final model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 stays float32; CSR/CSC are used as they are.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or soft targets as in :meth:`SoftmaxClassifier.fit`.
+            With soft targets the folds are split on each row's most
+            probable class, and a held-out row weighs its sample weight
+            times its row total; ``"neg_log_loss"`` is then the soft
+            cross-entropy and ``"accuracy"`` compares with the most probable
+            class.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero. They weigh the fits and are
             passed to the scorer for the held-out rows.
@@ -237,6 +251,10 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
             ``LeaveOneGroupOut``, ...), passed to ``cv.split(X, y, groups)``
             as in :class:`~sklearn.model_selection.GridSearchCV`; other
             splitters ignore them.
+        offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+            A known part of the logits (see :meth:`SoftmaxClassifier.fit`),
+            split with the folds. Needs ``scoring`` ``"neg_log_loss"``,
+            ``"accuracy"`` or None (a generic scorer cannot pass it on).
 
         Returns
         -------
@@ -263,12 +281,19 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
             Cs, l1_ratios = check_grid(self.Cs, self.l1_ratios, self.solver)
             # Validated here first so that messages name this estimator; this
             # also sets n_features_in_ and feature_names_in_ (restored on failure).
-            X, y = validate_data(self, X, y, accept_sparse=ACCEPTED_SPARSE,
-                                 dtype=float_dtypes(X))
-            check_classification_targets(y)
-            self._check_two_classes(y)
+            if offset is not None and not from_logits(self.scoring):
+                raise ValueError(
+                    f"offset needs scoring='neg_log_loss', 'accuracy' or None; a generic "
+                    f"scorer (scoring={self.scoring!r}) cannot pass the offset on.")
+            if is_soft_targets(y):
+                X = validate_data(self, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X))
+            else:
+                X, y = validate_data(self, X, y, accept_sparse=ACCEPTED_SPARSE,
+                                     dtype=float_dtypes(X))
+                check_classification_targets(y)
+                self._check_two_classes(y)
             template = self._template()
-            prepared = prepare(template, X, y, sample_weight)
+            prepared = prepare(template, X, y, sample_weight, offset=offset)
             problem, classes = prepared.problem, prepared.classes
             xp, device = problem.namespace_and_device
             score_weight = None
@@ -351,7 +376,8 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         i, j = best_summed_point(scores)
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
-        full = dataclasses.replace(problem, penalty=penalty_from_params(C, l1_ratio, *total))
+        full = dataclasses.replace(problem, penalty=penalty_from_params(
+            C, l1_ratio, *total, factor=problem.penalty.factor))
         coef0 = xp.asarray(coefs_paths[:, j, i].mean(axis=0), dtype=problem.dtype, device=device)
         iterations = None if tasks is None else tasks.refit(full, classes, coef0, self.max_iter)
         result = solve_point(spec, full, coef0, options, tol=self.tol, max_iter=self.max_iter,
@@ -384,16 +410,19 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         )
 
     # -- prediction (SoftmaxPredictionMixin) ------------------------------
-    def _score(self, X, y, sample_weight):
+    def _score(self, X, y, sample_weight, offset=None):
         if from_logits(self.scoring):
             # On the host, where every namespace and device can go, and with
             # all the labels, which a small test set may not show.
             weight = None if sample_weight is None else host_numpy(sample_weight)
             if self.scoring == "neg_log_loss":
-                return -log_loss(host_numpy(y), host_numpy(self.predict_proba(X)),
+                return -log_loss(host_numpy(y), host_numpy(self.predict_proba(X, offset=offset)),
                                  labels=host_numpy(self.classes_), sample_weight=weight)
-            return float(accuracy_score(host_numpy(y), host_numpy(self.predict(X)),
+            return float(accuracy_score(host_numpy(y), host_numpy(self.predict(X, offset=offset)),
                                         sample_weight=weight))
+        if offset is not None:
+            raise ValueError(f"offset needs scoring='neg_log_loss', 'accuracy' or None, not "
+                             f"{self.scoring!r}.")
         scorer = check_scoring(self, scoring=self.scoring)
         if sample_weight is None:
             return scorer(self, X, y)

@@ -66,12 +66,8 @@ def fold_problem(problem, total, train):
             "A training fold has zero total sample weight; nothing can be fit on it. "
             "Use another cv splitter or give its samples weight."
         )
-    fold = dataclasses.replace(
-        problem,
-        X=take_rows(problem.X, train, xp, device),
-        Y=take_rows(problem.Y, train, xp, device),
-        sample_weight=weights / share,
-    )
+    fold = problem.rows(lambda array: take_rows(array, train, xp, device),
+                        sample_weight=weights / share)
     return fold, (*total, share)
 
 
@@ -141,9 +137,19 @@ class HeldOutScore:
         self.loss = problem.loss
         self.n_features = problem.n_features
         self.X = take_rows(problem.X, test, xp, device)
+        self.offset = None if problem.offset is None else take_rows(problem.offset, test, xp,
+                                                                    device)
         self.weight = None if score_weight is None else take_rows(score_weight, test, xp, device)
         self.fast = from_logits(scoring)
         self.scoring = scoring
+        self.soft = None
+        if self.loss.soft_targets:
+            # Soft targets: the held-out rows weigh what they weigh in the fit
+            # (sample weight times row total), and the log loss is the soft
+            # cross-entropy against all classes' targets.
+            self.weight = take_rows(problem.sample_weight, test, xp, device)
+            Y = take_rows(problem.Y, test, xp, device)
+            self.soft = self.loss.all_class_targets(Y)
         if self.fast:
             self.y_index = self.loss.class_index(take_rows(problem.Y, test, xp, device))
             self.log_eps = float(np.log(np.finfo(_host_dtype(problem)).eps))
@@ -161,12 +167,15 @@ class HeldOutScore:
             return self._generic(point, coef, C, l1_ratio)
         xp = self.xp
         if self.scoring == "neg_log_loss":
-            log_proba = log_softmax(self.loss.full_logits(coef, self.X), axis=1)
+            log_proba = log_softmax(self.loss.full_logits(coef, self.X, self.offset), axis=1)
+            if self.soft is not None:
+                clipped = xp.clip(log_proba, min=self.log_eps, max=self.log_one_minus_eps)
+                return self._average(xp.sum(self.soft * clipped, axis=1))
             true = xp.take_along_axis(log_proba, self.y_index[:, None], axis=1)[:, 0]
             # log_loss clips the probabilities to [eps, 1 - eps].
             per_sample = xp.clip(true, min=self.log_eps, max=self.log_one_minus_eps)
             return self._average(per_sample)  # neg_log_loss: the mean log-likelihood
-        correct = self.loss.predicted_index(coef, self.X) == self.y_index
+        correct = self.loss.predicted_index(coef, self.X, self.offset) == self.y_index
         return self._average(xp.astype(correct, self.X.dtype))
 
     def _average(self, values):
@@ -276,7 +285,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
         for j in _order(l1_ratios):
             point = dataclasses.replace(
                 fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]),
-                                                    *fold_total)
+                                                    *fold_total, factor=fold.penalty.factor)
             )
             history = along_C.get(j, [])
             previous = history[-1][1] if history else None

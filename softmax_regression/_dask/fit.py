@@ -20,11 +20,13 @@ threaded scheduler (whatever ``dask.compute`` uses).
 import copy
 
 import dask
+import dask.array as da
 import numpy as np
 
 from .input import feature_matrix, prepare_dask, row_vector
 from .sgd import solve_sgd_chunked
 from .._fitting.prepare import starting_point
+from .._fitting.targets import check_offset_shape
 from .._fitting.prior_model import solve
 from .._solvers import SOLVERS
 from .._fitting.store import store_result, warn_if_not_converged
@@ -40,7 +42,7 @@ def _check_supported(estimator):
         )
 
 
-def fit_dask(estimator, X, y, sample_weight=None):
+def fit_dask(estimator, X, y, sample_weight=None, offset=None):
     """Fit ``estimator`` on dask collections without gathering them.
 
     The caller (``SoftmaxClassifier.fit``) restores the estimator if this
@@ -53,6 +55,8 @@ def fit_dask(estimator, X, y, sample_weight=None):
         Dense or scipy-sparse chunks, chunked along rows.
     y : dask array or Series of shape (n_samples,)
     sample_weight : dask array or Series of shape (n_samples,), default=None
+    offset : dask array of shape (n_samples, n_classes) or (n_samples,), default=None
+        Rechunked to X's row chunks if they differ.
 
     Returns
     -------
@@ -60,7 +64,7 @@ def fit_dask(estimator, X, y, sample_weight=None):
         Fitted, with the attributes an in-memory fit sets.
     """
     _check_supported(estimator)
-    prepared = prepare_dask(estimator, X, y, sample_weight)
+    prepared = prepare_dask(estimator, X, y, sample_weight, offset)
     problem = prepared.problem
     spec = SOLVERS[estimator.solver]
     coef0, options = starting_point(estimator, prepared, spec)
@@ -75,9 +79,11 @@ def fit_dask(estimator, X, y, sample_weight=None):
 
 
 # -- prediction ------------------------------------------------------------------
-def _block_method(X, estimator, name):
+def _block_method(X, estimator, name, offset=None):
     """``estimator.name`` on one chunk: the in-memory method, bit for bit."""
-    return getattr(estimator, name)(X)
+    if offset is None:
+        return getattr(estimator, name)(X)
+    return getattr(estimator, name)(X, offset=offset[:, 0] if offset.shape[1] == 1 else offset)
 
 
 def _chunk_model(estimator):
@@ -101,17 +107,28 @@ def _output_shape(estimator, name):
     return (n_classes,), estimator.coef_.dtype
 
 
-def predict_lazily(estimator, name, X):
+def predict_lazily(estimator, name, X, offset=None):
     """The lazy dask array of ``estimator.name(X)``, one task per row chunk."""
     X = feature_matrix(estimator, X, reset=False)
     extra, dtype = _output_shape(estimator, name)
     meta = np.empty((0,) * (1 + len(extra)), dtype=dtype)
     model = dask.delayed(_chunk_model(estimator), pure=True)
+    arrays = (X,)
+    if offset is not None:
+        # The offset's chunks go with X's, as a 2-D array (a 1-D one would be
+        # aligned with X's columns); each chunk's method checks its values.
+        offset = da.asarray(offset) if dask.is_dask_collection(offset) else da.from_array(
+            np.asarray(offset), chunks=(X.chunks[0],) + tuple(
+                (s,) for s in np.shape(offset)[1:]))
+        check_offset_shape(offset.shape, X.shape[0], len(estimator.classes_))
+        offset = (offset[:, None] if offset.ndim == 1 else offset).rechunk(
+            {0: X.chunks[0], 1: -1})
+        arrays = (X, offset)
     if extra:
-        return X.map_blocks(_block_method, model, name, chunks=(X.chunks[0], extra),
-                            dtype=dtype, meta=meta)
-    return X.map_blocks(_block_method, model, name, drop_axis=1, chunks=(X.chunks[0],),
-                        dtype=dtype, meta=meta)
+        return da.map_blocks(_block_method, *arrays[:1], model, name, *arrays[1:],
+                             chunks=(X.chunks[0], extra), dtype=dtype, meta=meta)
+    return da.map_blocks(_block_method, *arrays[:1], model, name, *arrays[1:], drop_axis=1,
+                         chunks=(X.chunks[0],), dtype=dtype, meta=meta)
 
 
 def _accuracy(y_pred, y, sample_weight):
@@ -124,7 +141,7 @@ def _accuracy(y_pred, y, sample_weight):
     return float(hits / total)
 
 
-def dask_method(estimator, name, X, *args):
+def dask_method(estimator, name, X, *args, offset=None):
     """Prediction method ``name`` of a fitted estimator on dask input.
 
     Parameters
@@ -135,6 +152,8 @@ def dask_method(estimator, name, X, *args):
     X : dask array or dask DataFrame
     *args
         ``y, sample_weight`` for ``score`` (dask or in-memory, rechunked like X).
+    offset : dask or in-memory array, default=None
+        Added to the logits, rechunked like X.
 
     Returns
     -------
@@ -142,9 +161,9 @@ def dask_method(estimator, name, X, *args):
         A lazy array chunked like X's rows; ``score`` returns a float.
     """
     if name != "score":
-        return predict_lazily(estimator, name, X)
+        return predict_lazily(estimator, name, X, offset)
     y, sample_weight = args
-    y_pred = predict_lazily(estimator, "predict", X)
+    y_pred = predict_lazily(estimator, "predict", X, offset)
     y = row_vector(y, y_pred)
     if sample_weight is not None:
         sample_weight = row_vector(sample_weight, y_pred)

@@ -21,6 +21,7 @@ from .._utils.compat import _check_sample_weight, _get_feature_names
 from .problem import ChunkedSoftmaxProblem, chunk_parts, tree_reduce
 from .._model.loss import LinearSoftmaxLoss
 from .._model.penalties import penalty_from_params
+from .._fitting.targets import check_offset_shape, checked_offset, checked_penalty_factor
 from .._fitting.prepare import Prepared, _check_weighted_classes, check_solver_penalty, class_weights
 
 
@@ -233,7 +234,32 @@ def effective_class_weights(estimator, classes, sums, largest):
     return per_class / relative, relative
 
 
-def prepare_dask(estimator, X, y, sample_weight=None):
+def offset_matrix(offset, X, n_classes):
+    """A dask ``offset`` as ``(n_samples, n_logits)`` chunks aligned with X's rows.
+
+    The shape is checked at once, the values (finite) chunk by chunk where
+    they are computed, with the in-memory rules and messages.
+    """
+    if not dask.is_dask_collection(offset):
+        offset = np.asarray(offset)
+        offset = da.from_array(offset, chunks=(X.chunks[0],) + tuple(
+            (s,) for s in offset.shape[1:]))
+    offset = as_dask_array(offset)
+    check_offset_shape(offset.shape, X.shape[0], n_classes)
+    if offset.ndim == 1:
+        offset = offset[:, None]
+    offset = offset.rechunk({0: X.chunks[0], 1: -1})
+    n_logits = 1 if n_classes == 2 else n_classes
+    return offset.map_blocks(_block_offset, n_classes, X.dtype, dtype=X.dtype,
+                             chunks=(X.chunks[0], (n_logits,)))
+
+
+def _block_offset(O, n_classes, dtype):
+    O = O[:, 0] if O.shape[1] == 1 else O
+    return checked_offset(O, O.shape[0], n_classes, np.empty((0, 0), dtype=dtype))
+
+
+def prepare_dask(estimator, X, y, sample_weight=None, offset=None):
     """Validate, encode and weigh dask ``X, y`` into a persisted :class:`Prepared` problem.
 
     Parameters
@@ -244,6 +270,8 @@ def prepare_dask(estimator, X, y, sample_weight=None):
     y : dask array or Series of shape (n_samples,)
         Rechunked to X's row chunks if they differ.
     sample_weight : dask array or Series of shape (n_samples,), or None
+    offset : dask array of shape (n_samples, n_classes) or (n_samples,), or None
+        Rechunked to X's row chunks if they differ (see :func:`offset_matrix`).
 
     Returns
     -------
@@ -256,6 +284,11 @@ def prepare_dask(estimator, X, y, sample_weight=None):
     features = {"feature_names_in_": None if frame is None else _get_feature_names(frame)}
     X = feature_matrix(estimator, X, reset=True)
     features["n_features_in_"] = X.shape[1]
+    if len(getattr(y, "shape", ())) == 2 and y.shape[1] >= 2:
+        raise ValueError(
+            f"y of shape {y.shape} (soft targets, one column per class) is not available "
+            "for a fit on dask input; pass labels, or fit in memory."
+        )
     y = row_vector(y, X)
     if sample_weight is not None:
         sample_weight = row_vector(sample_weight, X)
@@ -281,11 +314,14 @@ def prepare_dask(estimator, X, y, sample_weight=None):
                             relative_total, dtype, dtype=dtype)
     Y = y_index.map_blocks(loss.one_hot, dtype, new_axis=1, dtype=dtype,
                            chunks=(y_index.chunks[0], (loss.n_logits,)))
-    Y, weights = dask.persist(Y, weights)
+    if offset is not None:
+        offset = offset_matrix(offset, X, classes.shape[0])
+    Y, weights, offset = dask.persist(Y, weights, offset)
     problem = ChunkedSoftmaxProblem(
-        X=X, Y=Y, sample_weight=weights, loss=loss,
+        X=X, Y=Y, sample_weight=weights, loss=loss, offset=offset,
         penalty=penalty_from_params(estimator.C, estimator.l1_ratio, scale, relative,
-                                    relative_total),
+                                    relative_total, factor=checked_penalty_factor(
+                                        getattr(estimator, "penalty_factor", None), X.shape[1])),
     )
     _check_weighted_classes(problem, classes)
     return Prepared(problem=problem, classes=classes, total=total, features=features,

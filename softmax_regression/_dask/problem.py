@@ -59,17 +59,17 @@ def all_true(*flags):
 
 
 # -- block evaluations: run on the workers, on one chunk each -----------------
-def _block_loss_gradient(loss, coef, X, Y, sample_weight):
+def _block_loss_gradient(loss, coef, X, Y, sample_weight, offset=None):
     with overflow_is_an_error():
-        value, G = loss.loss_gradient(coef, X, Y, sample_weight)
+        value, G = loss.loss_gradient(coef, X, Y, sample_weight, offset)
     # Partial gradients are summed in float64: a float32 sum over many chunks
     # would lose the digits that a float32 GEMM over all rows keeps.
     return value, np.asarray(G, dtype=np.float64)
 
 
-def _block_gradient_proba(loss, coef, X, Y, sample_weight):
+def _block_gradient_proba(loss, coef, X, Y, sample_weight, offset=None):
     with overflow_is_an_error():
-        value, G, P = loss.loss_gradient_proba(coef, X, Y, sample_weight)
+        value, G, P = loss.loss_gradient_proba(coef, X, Y, sample_weight, offset)
     return value, np.asarray(G, dtype=np.float64), P
 
 
@@ -92,8 +92,8 @@ def _block_class_totals(loss, Y, sample_weight):
     return (loss.class_totals(Y, sample_weight),)
 
 
-def _block_separates(loss, coef, X, Y, sample_weight):
-    return loss.separates(coef, X, Y, sample_weight)
+def _block_separates(loss, coef, X, Y, sample_weight, offset=None):
+    return loss.separates(coef, X, Y, sample_weight, offset)
 
 
 def chunk_parts(array):
@@ -106,8 +106,8 @@ def chunk_parts(array):
 class ChunkedSoftmaxProblem(SoftmaxProblem):
     """A :class:`~._problem.SoftmaxProblem` whose arrays are persisted dask arrays.
 
-    ``X`` (dense or scipy-sparse chunks), ``Y`` and ``sample_weight`` share
-    their row chunks and are chunked along rows only. Everything that does not
+    ``X`` (dense or scipy-sparse chunks), ``Y``, ``sample_weight`` and the
+    ``offset`` (if any) share their row chunks and are chunked along rows only. Everything that does not
     touch the data (penalty, optimality, starting point) is inherited; every
     pass over the data is a map-reduce over the chunks. Coefficients and
     gradients are host NumPy arrays.
@@ -129,8 +129,10 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
     def __post_init__(self):
         # The chunks as delayed objects, taken once: building them from the
         # arrays' graphs on every evaluation would cost client time per pass.
+        offsets = ([None] * self.X.numblocks[0] if self.offset is None
+                   else chunk_parts(self.offset))
         blocks = list(zip(chunk_parts(self.X), chunk_parts(self.Y),
-                          chunk_parts(self.sample_weight)))
+                          chunk_parts(self.sample_weight), offsets))
         object.__setattr__(self, "blocks", blocks)
 
     @property
@@ -146,12 +148,12 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
         return len(self.blocks)
 
     def _map_reduce(self, block_function, *arguments, combine=add_up):
-        """``combine`` over chunks of ``block_function(loss, *arguments, X, Y, w)``."""
+        """``combine`` over chunks of ``block_function(loss, *arguments, X, Y, w, offset)``."""
         # Each argument becomes one key of the graph, so that a worker fetches
         # the coefficients once, not once per chunk.
         arguments = [dask.delayed(a, pure=True) for a in arguments]
         block = dask.delayed(block_function, pure=True)
-        parts = [block(self.loss, *arguments, X, Y, w) for X, Y, w in self.blocks]
+        parts = [block(self.loss, *arguments, X, Y, w, O) for X, Y, w, O in self.blocks]
         return dask.compute(tree_reduce(parts, combine))[0]
 
     def loss_gradient(self, coef):
@@ -162,7 +164,7 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
         """Value, gradient and a Hessian-vector closure (each product one map-reduce)."""
         coef = dask.delayed(np.asarray(coef), pure=True)
         block = dask.delayed(_block_gradient_proba, pure=True)
-        parts = [block(self.loss, coef, X, Y, w) for X, Y, w in self.blocks]
+        parts = [block(self.loss, coef, X, Y, w, O) for X, Y, w, O in self.blocks]
         # Persisted, the probabilities stay on the workers for the products;
         # they are released when the closure (and with it ``parts``) is dropped.
         parts = dask.persist(*parts)
@@ -173,13 +175,13 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
         def hessp(V):
             V = dask.delayed(np.asarray(V), pure=True)
             terms = [product(self.loss, V, X, part, w)
-                     for (X, _, w), part in zip(self.blocks, parts)]
+                     for (X, _, w, _), part in zip(self.blocks, parts)]
             return dask.compute(tree_reduce(terms, add_up))[0][0]
 
         def diagonal():
             diagonal_of = dask.delayed(_block_hessian_diagonal, pure=True)
             terms = [diagonal_of(self.loss, X, part, w)
-                     for (X, _, w), part in zip(self.blocks, parts)]
+                     for (X, _, w, _), part in zip(self.blocks, parts)]
             return dask.compute(tree_reduce(terms, add_up))[0][0]
 
         # Newton-CG's preconditioner: the same as in memory, chunk by chunk.
@@ -193,7 +195,7 @@ class ChunkedSoftmaxProblem(SoftmaxProblem):
     def class_totals(self):
         """Total (normalized) weight of each class, on the host; one pass over Y."""
         totals = [dask.delayed(_block_class_totals, pure=True)(self.loss, Y, w)
-                  for _, Y, w in self.blocks]
+                  for _, Y, w, _ in self.blocks]
         return dask.compute(tree_reduce(totals, add_up))[0][0]
 
     def separates(self, coef):

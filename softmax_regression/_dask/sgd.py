@@ -40,7 +40,7 @@ from .._solvers.sgd_optimizer import SGDConfig
 from .._solvers.sgd_scaling import batch_moments, scaling_from
 
 
-def _block_epoch(carry, X, Y, sample_weight, loss, penalty, scale, config, batch_size,
+def _block_epoch(carry, X, Y, sample_weight, offset, loss, penalty, scale, config, batch_size,
                  shuffle, scaling):
     """One in-memory epoch over one chunk, continuing ``carry = (coef, state, objective)``.
 
@@ -51,7 +51,8 @@ def _block_epoch(carry, X, Y, sample_weight, loss, penalty, scale, config, batch
     """
     coef, state, objective = carry
     weights = sample_weight * sample_weight.dtype.type(scale)
-    problem = SoftmaxProblem(X=X, Y=Y, sample_weight=weights, loss=loss, penalty=penalty)
+    problem = SoftmaxProblem(X=X, Y=Y, sample_weight=weights, loss=loss, penalty=penalty,
+                             offset=offset)
     # As in memory: an overflowing step is handled by the stopping rule.
     with np.errstate(over="ignore", invalid="ignore"):
         coef, state, chunk_objective = run_epoch(problem, coef, state, config, batch_size,
@@ -73,9 +74,9 @@ def _merge_moments(*moments):
     return merged
 
 
-def _block_check_finite_logits(coef, X, Y, sample_weight, loss, penalty):
+def _block_check_finite_logits(coef, X, Y, sample_weight, offset, loss, penalty):
     check_finite_logits(SoftmaxProblem(X=X, Y=Y, sample_weight=sample_weight, loss=loss,
-                                       penalty=penalty), coef)
+                                       penalty=penalty, offset=offset), coef)
     return True
 
 
@@ -84,7 +85,7 @@ def _chunked_scaling(problem, blocks, like, call_weight, precondition):
     if not precondition:
         return None, None
     block = dask.delayed(_block_moments, pure=True)
-    moments = dask.compute(tree_reduce([block(X, w, call_weight) for X, _, w, _ in blocks],
+    moments = dask.compute(tree_reduce([block(X, w, call_weight) for X, _, w, *_ in blocks],
                                        _merge_moments))[0]
     return moments, scaling_from(moments, problem.loss.fit_intercept, like)
 
@@ -96,8 +97,8 @@ def _run_chunked_epoch(problem, blocks, coef, state, config, batch_size, shuffle
     step = dask.delayed(_block_epoch, pure=True)
     carry = dask.delayed((coef, state, 0.0), pure=True)
     for index in order:
-        X, Y, w, rows = blocks[index]
-        carry = step(carry, X, Y, w, problem.loss, problem.penalty, n / rows, config,
+        X, Y, w, O, rows = blocks[index]
+        carry = step(carry, X, Y, w, O, problem.loss, problem.penalty, n / rows, config,
                      batch_size, shuffle, scaling)
     return dask.compute(carry)[0]
 
@@ -153,8 +154,8 @@ def solve_sgd_chunked(problem, coef0, *, tol, max_iter, verbose=0, batch_size=25
             break
     check = dask.delayed(_block_check_finite_logits, pure=True)
     coef_key = dask.delayed(coef, pure=True)
-    dask.compute([check(coef_key, X, Y, w, problem.loss, problem.penalty)
-                  for X, Y, w, _ in blocks])
+    dask.compute([check(coef_key, X, Y, w, O, problem.loss, problem.penalty)
+                  for X, Y, w, O, _ in blocks])
     state = replace(state, n_samples_seen=state.n_samples_seen + epoch * problem.X.shape[0],
                     weight_seen=weight_seen, iterate=iterate if average else None,
                     average=None)

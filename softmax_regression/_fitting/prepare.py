@@ -18,6 +18,10 @@ from .._model.loss import LinearSoftmaxLoss
 from .._model.penalties import penalty_from_params
 from .._model.problem import SoftmaxProblem
 from .._solvers import SOLVERS
+from .targets import (
+    checked_offset, checked_penalty_factor, free_targets, in_class_order, is_soft_targets,
+    soft_sample_weight, soft_target_classes, soft_target_matrix,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def check_solver_penalty(estimator):
 
 
 def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
-            weight_before=0.0):
+            weight_before=0.0, offset=None):
     """Validate, encode and weigh ``X, y`` into a :class:`Prepared` problem.
 
     Parameters
@@ -79,8 +83,16 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     weight_before : float
         Sample weight seen by earlier calls of a stream: the penalty is
         divided by ``weight_before + total``.
+    offset : array-like or None
+        A fixed part of the logits (see :func:`~.targets.checked_offset`).
+
+    ``y`` may be soft targets, an ``(n_samples, K >= 2)`` matrix (see
+    :mod:`.targets`); its classes are then its columns.
     """
     check_solver_penalty(estimator)
+    if is_soft_targets(y):
+        return _prepare_soft(estimator, X, y, sample_weight, classes=classes, reset=reset,
+                             weight_before=weight_before, offset=offset)
     classes_from_y = classes is None
     # Weights and label indices follow X to its namespace and device; the
     # labels themselves (classes_) stay in y's, as in scikit-learn.
@@ -113,24 +125,66 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
             raise ValueError(f"y contains labels that are not in classes={known}: {unknown}")
         y_index = encoder.transform(y)
     y_index = move_to(y_index, xp=xp, device=device)
+    factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
+    offset = checked_offset(offset, X.shape[0], classes.shape[0], X)
     weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
+    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
+    return _prepared(estimator, X, loss.one_hot(y_index, X.dtype), weights, scale, loss,
+                     classes, features, check_classes=classes_from_y,
+                     weight_before=weight_before, factor=factor, offset=offset)
+
+
+def _prepared(estimator, X, Y, weights, scale, loss, classes, features, *, check_classes,
+              weight_before, factor, offset):
+    """The :class:`Prepared` problem of checked targets and weights."""
+    xp, _, _ = get_namespace_and_device(X)
     relative_total = float(xp.sum(weights))
     total = scale * relative_total  # inf for weights near the largest float: no penalty
-    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     factors = (weight_before + total,) if weight_before else (scale, relative_total)
     problem = SoftmaxProblem(
         X=X,
-        Y=loss.one_hot(y_index, X.dtype),
+        Y=Y,
         sample_weight=weights / relative_total,
         loss=loss,
         # The total weight as factors, so that the penalty's scale is formed
         # without overflow (see penalty_from_params).
-        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, *factors),
+        penalty=penalty_from_params(estimator.C, estimator.l1_ratio, *factors, factor=factor),
+        offset=offset,
     )
-    if classes_from_y:
+    if check_classes:
         _check_weighted_classes(problem, classes)
     return Prepared(problem=problem, classes=classes, total=total, features=features,
                     total_factors=factors)
+
+
+def _prepare_soft(estimator, X, y, sample_weight, *, classes, reset, weight_before, offset):
+    """:func:`prepare` for soft targets: the classes are the columns of ``y``."""
+    features = {}
+    if reset:
+        features = {"feature_names_in_": _get_feature_names(X)}
+    n_columns = y.shape[1] if hasattr(y, "shape") else len(y[0])
+    from_columns = classes is None
+    if from_columns:
+        classes = soft_target_classes(y)
+    elif len(classes) != n_columns:
+        raise ValueError(
+            f"y has {n_columns} columns (soft targets, one per class), but the model has "
+            f"{len(classes)} classes: {host_numpy(classes).tolist()}."
+        )
+    X = validate_data(estimator, X, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X),
+                      reset=reset)
+    if reset:
+        features["n_features_in_"] = X.shape[1]
+    Y = in_class_order(soft_target_matrix(y, X), y, classes)
+    factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
+    offset = checked_offset(offset, X.shape[0], n_columns, X)
+    weights, scale, Y = soft_sample_weight(
+        estimator, X, Y, classes, sample_weight,
+        lambda class_weight, classes: class_weights(class_weight, classes, None, None))
+    loss = LinearSoftmaxLoss(n_columns, estimator.fit_intercept, soft_targets=True)
+    return _prepared(estimator, X, free_targets(loss, Y, X), weights, scale, loss, classes,
+                     features, check_classes=from_columns, weight_before=weight_before,
+                     factor=factor, offset=offset)
 
 
 def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):

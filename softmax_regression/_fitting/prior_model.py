@@ -60,8 +60,11 @@ def penalty_dominated_result(problem, tol):
     start = problem.initial_coef()
     _, G, hessp = problem.loss_gradient_hessp(start)
     d = problem.n_features
+    factor = penalty.factor_row(d)
+    if np.any(factor == 0):
+        return None  # unpenalized features are not near zero: the solver's job
     G = np.asarray(host_numpy(G), dtype=np.float64)
-    shrunk = np.sign(G[:, :d]) * np.maximum(np.abs(G[:, :d]) - l1, 0.0)
+    shrunk = np.sign(G[:, :d]) * np.maximum(np.abs(G[:, :d]) - l1 * factor, 0.0)
     # The intercepts at the log priors have a zero gradient up to rounding,
     # unless a class has no weight (its optimal intercept is -inf).
     residual = float(np.max(np.abs(G[:, d:]))) if G.shape[1] > d else 0.0
@@ -72,8 +75,9 @@ def penalty_dominated_result(problem, tol):
             return None  # L1 alone that does not zero every weight: no closed form
         # |W1| = largest / l2 as a Python float, and the Hessian product along
         # the unit direction: neither underflows in the data's dtype.
-        size = largest / l2
-        direction = shrunk / largest
+        step = shrunk / factor  # W1 = -step / l2, the factors included
+        size = float(np.max(np.abs(step))) / l2
+        direction = step / float(np.max(np.abs(step)))
         V = np.zeros(G.shape)
         V[:, :d] = -direction
         HV = np.asarray(host_numpy(hessp(xp.asarray(V, dtype=problem.dtype, device=device))),

@@ -36,6 +36,9 @@ from .linalg import (
     separating_direction,
 )
 from .result import InferenceResult, check_alpha
+from .._fitting.targets import (
+    checked_offset, checked_penalty_factor, inference_soft_targets, is_soft_targets,
+)
 from .._utils.caller import warn
 
 COV_TYPES = ("nonrobust", "HC0", "cluster")
@@ -56,7 +59,7 @@ _OFF_OPTIMUM_SE = 0.5
 
 
 def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=None,
-              reference=None, alpha=0.05):
+              reference=None, alpha=0.05, offset=None):
     """Standard errors, z-values, p-values and confidence intervals of a fitted model.
 
     The covariance of the coefficients is the inverse Hessian of the model's
@@ -72,9 +75,11 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
         A fitted model. Its ``l1_ratio`` must be 0 when ``C`` is finite.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data the model was fitted on (the model does not keep it).
-    y : array-like of shape (n_samples,)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
         The labels the model was fitted on; every label must be in
-        ``model.classes_``.
+        ``model.classes_``. Or the soft targets it was fitted on: each row
+        then counts as one observation whose score is scaled by its total.
+        The model's ``penalty_factor`` enters the penalized covariance.
     sample_weight : array-like of shape (n_samples,), default=None
         Frequency weights, as given to ``fit``: a weight of 3 is the row
         repeated three times, standard errors included. The model's
@@ -95,6 +100,8 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     alpha : float, default=0.05
         Default significance level of :meth:`InferenceResult.conf_int` and of
         the interval columns of the summary.
+    offset : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
+        The offset the model was fitted with (see ``SoftmaxClassifier.fit``).
 
     Returns
     -------
@@ -145,13 +152,19 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     y_name = getattr(y, "name", None)
     X = validate_data(model, X, reset=False, accept_sparse="csr",
                       dtype=(np.float64, np.float32), ensure_all_finite=True)
-    y = column_or_1d(y, warn=True)
-    check_consistent_length(X, y)
-    y_index = _class_index(classes, y)
+    factor = checked_penalty_factor(getattr(model, "penalty_factor", None), X.shape[1])
+    soft = None
+    if is_soft_targets(y):
+        soft, y_index, class_w = inference_soft_targets(model, y, X)
+    else:
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        y_index = _class_index(classes, y)
     freq = _frequency_weights(sample_weight, X.shape[0])
     if groups is not None:
         groups = _check_groups(groups, X.shape[0])
-    class_w = _class_weights(model, y, freq)[y_index]
+    if soft is None:
+        class_w = _class_weights(model, y, freq)[y_index]
     weight = freq * class_w
 
     fit_intercept = bool(model.fit_intercept)
@@ -159,19 +172,21 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     theta = _reference_params(model, ref)
     free = np.delete(np.arange(n_classes), ref)
     # Y and P over the non-reference classes only: the reference is implicit.
-    Y = (y_index[:, None] == free[None, :]).astype(np.float64)
-    log_p_all = log_softmax(_full_logits(design, theta, ref), axis=1)
+    Y = (y_index[:, None] == free[None, :]).astype(np.float64) if soft is None else soft[:, free]
+    log_p_all = log_softmax(_full_logits(design, theta, ref) + _full_offset(offset, X, classes),
+                            axis=1)
     P = np.exp(np.delete(log_p_all, ref, axis=1))
-    log_p_obs = log_p_all[np.arange(len(y_index)), y_index]
+    log_p_obs = (log_p_all[np.arange(len(y_index)), y_index] if soft is None
+                 else np.sum(soft * log_p_all, axis=1))
     positive = weight > 0
     llf = float(np.sum(weight[positive] * log_p_obs[positive]))
 
     hessian = KroneckerSum(design, d=weight[:, None] * P,
                             f=np.sqrt(weight)[:, None] * P, sign=-1.0).to_dense()
-    hessian += penalty * penalty_matrix(n_classes, design.width, fit_intercept)
+    hessian += penalty * penalty_matrix(n_classes, design.width, fit_intercept, factor)
 
     separated = None
-    if penalty == 0.0:
+    if penalty == 0.0 and soft is None:
         separated = _separation(design, log_p_all, y_index, ref, positive)
     bread_inv, singular, no_information = inverse(hessian)
 
@@ -197,7 +212,7 @@ def inference(model, X, y, *, sample_weight=None, cov_type="nonrobust", groups=N
     _warn(model, penalty, separated, singular, not_identified)
     if separated is None:
         gradient = design.rmatmul(weight[:, None] * residual).T.ravel()
-        gradient += penalty * (penalty_matrix(n_classes, design.width, fit_intercept)
+        gradient += penalty * (penalty_matrix(n_classes, design.width, fit_intercept, factor)
                                @ theta.ravel())
         _check_optimum(bread_inv, gradient)
 
@@ -372,6 +387,14 @@ def _reference_params(model, ref):
     if not model.fit_intercept:
         full = full[:, :-1]
     return np.delete(full - full[ref], ref, axis=0)
+
+
+def _full_offset(offset, X, classes):
+    """The offset of every class's logit (host float64), or 0 without one."""
+    O = checked_offset(offset, X.shape[0], len(classes), np.empty((0, 0)))
+    if O is None:
+        return 0.0
+    return np.column_stack([np.zeros(X.shape[0]), O]) if len(classes) == 2 else O
 
 
 def _full_logits(design, theta, ref):

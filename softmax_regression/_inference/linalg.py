@@ -20,18 +20,21 @@ DENSE_HESSIAN_MAX_PARAMS = 2000
 _SCRATCH_ELEMENTS = 1 << 20
 
 
-def penalty_matrix(n_classes, width, fit_intercept):
+def penalty_matrix(n_classes, width, fit_intercept, factor=None):
     """Hessian of ``||W||^2 / 2`` in the reference parametrization.
 
     For three or more classes ``W_k = theta_k + c`` with the common shift ``c``
     at its optimum ``-mean_k theta_k`` (the penalty fixes it; the likelihood
     does not see it), so ``||W||^2 = sum_j theta_j^T (I - 11^T / K) theta_j``
     over features ``j``. Two classes are the logistic model, penalized on its
-    single row as it is.
+    single row as it is. ``factor`` (one per feature, or None) multiplies
+    each feature's penalty, as the estimators' ``penalty_factor``.
     """
     m = n_classes - 1
     between = np.eye(m) - (1.0 / n_classes if n_classes > 2 else 0.0)
     within = np.eye(width)
+    if factor is not None:
+        within[np.arange(len(factor)), np.arange(len(factor))] = factor
     if fit_intercept:
         within[-1, -1] = 0.0
     return np.kron(between, within)

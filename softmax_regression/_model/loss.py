@@ -38,8 +38,15 @@ class LinearSoftmaxLoss:
     - ``Y`` is the one-hot target over the free logits, shape
       ``(n_samples, n_logits)``, in X's dtype: for two classes the indicator of
       the second class.
+    - ``Y`` may also hold soft targets: rows of non-negative numbers summing
+      to one over all classes (for two classes, the probability of the
+      second). ``CE_i = logsumexp(z_i) - z_i . y_i`` is then the
+      cross-entropy against that distribution; rows of counts are the
+      caller's to normalize (their totals go into the sample weights).
     - ``sample_weight`` has shape ``(n_samples,)``. The loss is the plain
       weighted sum ``sum_i s_i CE_i``; any normalization is the caller's.
+    - ``offset``, where given, has shape ``(n_samples, n_logits)``: a fixed
+      part added to the logits, ``Z = X W^T + b + offset``.
     - Gradients and Hessian products have the shape of ``coef``.
 
     Parameters
@@ -48,11 +55,15 @@ class LinearSoftmaxLoss:
         Number of classes, at least 2.
     fit_intercept : bool
         Whether ``coef`` carries an intercept column.
+    soft_targets : bool, default=False
+        Whether ``Y`` may hold soft targets (then the compiled kernel, which
+        reads class indices, is not used).
     """
 
-    def __init__(self, n_classes, fit_intercept):
+    def __init__(self, n_classes, fit_intercept, soft_targets=False):
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
+        self.soft_targets = soft_targets
         self.pinned_reference = n_classes == 2
         self.n_logits = 1 if self.pinned_reference else n_classes
         self._kernel = _kernels.compiled_kernel(binary=self.pinned_reference)
@@ -67,17 +78,19 @@ class LinearSoftmaxLoss:
     def coef_shape(self, n_features):
         return (self.n_logits, n_features + int(self.fit_intercept))
 
-    def logits(self, coef, X):
-        """Raw logits ``Z = X W^T + b`` of the free classes, shape (n, n_logits)."""
+    def logits(self, coef, X, offset=None):
+        """Raw logits ``Z = X W^T + b (+ offset)`` of the free classes, shape (n, n_logits)."""
         n_features = X.shape[1]
         Z = X @ coef[:, :n_features].T
         if self.fit_intercept:
             Z += coef[:, n_features]
+        if offset is not None:
+            Z += offset
         return Z
 
-    def proba(self, coef, X):
+    def proba(self, coef, X, offset=None):
         """Probabilities of the free logits at ``coef``, shape (n, n_logits)."""
-        return self._log_normalizer_and_proba(self.logits(coef, X))[1]
+        return self._log_normalizer_and_proba(self.logits(coef, X, offset))[1]
 
     def _transpose_product(self, R, X):
         """``[R^T X, sum_i R_i]``: the gradient-shaped product of a residual."""
@@ -133,16 +146,22 @@ class LinearSoftmaxLoss:
     # input, so on dense X it is slower: 1.4x-2.4x); any other array
     # namespace with the array-API code, as one block.
     def _block_path(self, X, Y, sample_weight):
-        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays."""
+        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays.
+
+        An offset lives in the arrays of ``X`` (the estimator puts it there),
+        so it never changes the path.
+        """
         if not (isinstance(Y, np.ndarray) and isinstance(sample_weight, np.ndarray)):
             return "array-api"
         if isinstance(X, np.ndarray) and X.dtype.kind == "f":
             return "k-major"
-        if sp.issparse(X) and self._kernel is not None and X.dtype.kind == "f":
+        if (sp.issparse(X) and self._kernel is not None and X.dtype.kind == "f"
+                and not self.soft_targets):
             return "compiled"
         return "array-api"
 
-    def _kmajor_block(self, coef, X, Y, sample_weight, with_gradient=True, proba_out=None):
+    def _kmajor_block(self, coef, X, Y, sample_weight, offset=None, with_gradient=True,
+                      proba_out=None):
         """Value and gradient of a dense NumPy block, logits laid out K x rows.
 
         ``Z^T = W X^T + b`` has one contiguous row per free class, so the
@@ -155,6 +174,8 @@ class LinearSoftmaxLoss:
         Zt = coef[:, :d] @ X.T
         if self.fit_intercept:
             Zt += coef[:, d:]
+        if offset is not None:
+            Zt += offset.T
         Yt = Y.T
         true_logit = np.einsum("km,km->m", Zt, Yt)
         m = np.max(Zt, axis=0)
@@ -185,14 +206,14 @@ class LinearSoftmaxLoss:
             G = np.concatenate([G, np.sum(Zt, axis=1)[:, None]], axis=1)
         return value, G
 
-    def _block_value_residual(self, coef, X, Y, sample_weight, path):
+    def _block_value_residual(self, coef, X, Y, sample_weight, offset, path):
         """Value and weighted residual ``R = s * (P - Y)`` (rows x K) of one block.
 
         ``R`` reuses the logits' buffer: the compiled kernel writes it in the
         same loop that reads the logits; the array-API path goes through the
         probabilities.
         """
-        Z = self.logits(coef, X)
+        Z = self.logits(coef, X, offset)
         if path == "compiled":
             value = _kernels.residual_in_place(
                 self._kernel, Z, self.class_index(Y), sample_weight
@@ -203,18 +224,18 @@ class LinearSoftmaxLoss:
         R *= sample_weight[:, None]
         return value, R
 
-    def _block_loss_gradient(self, coef, X, Y, sample_weight):
+    def _block_loss_gradient(self, coef, X, Y, sample_weight, offset=None):
         path = self._block_path(X, Y, sample_weight)
         if path == "k-major":
-            return self._kmajor_block(coef, X, Y, sample_weight)
-        value, R = self._block_value_residual(coef, X, Y, sample_weight, path)
+            return self._kmajor_block(coef, X, Y, sample_weight, offset)
+        value, R = self._block_value_residual(coef, X, Y, sample_weight, offset, path)
         return value, self._transpose_product(R, X)
 
-    def _block_value(self, coef, X, Y, sample_weight):
+    def _block_value(self, coef, X, Y, sample_weight, offset=None):
         path = self._block_path(X, Y, sample_weight)
         if path == "k-major":
-            return self._kmajor_block(coef, X, Y, sample_weight, with_gradient=False)[0]
-        Z = self.logits(coef, X)
+            return self._kmajor_block(coef, X, Y, sample_weight, offset, with_gradient=False)[0]
+        Z = self.logits(coef, X, offset)
         if path == "compiled":
             return _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
         return self._value_and_proba(Z, Y, sample_weight)[0]
@@ -233,26 +254,26 @@ class LinearSoftmaxLoss:
         value, total = sum_over_blocks(evaluate, blocks, threads)
         return value, (None if total is None else total.astype(dtype, copy=False))
 
-    def loss(self, coef, X, Y, sample_weight):
+    def loss(self, coef, X, Y, sample_weight, offset=None):
         """Value of ``sum_i s_i CE_i``."""
-        rows = _Rows(X, Y, sample_weight)
+        rows = _Rows(X, Y, sample_weight, offset)
         return float(self._map_reduce(
             lambda start, stop: (self._block_value(coef, *rows(start, stop)), None), X
         )[0])
 
-    def loss_gradient(self, coef, X, Y, sample_weight):
+    def loss_gradient(self, coef, X, Y, sample_weight, offset=None):
         """Value and gradient from one pass (two matrix products).
 
         d CE_i / d z_ik = p_ik - y_ik, so the gradient is ``R^T [X, 1]`` with the
         weighted residual ``R = s * (P - Y)``.
         """
-        rows = _Rows(X, Y, sample_weight)
+        rows = _Rows(X, Y, sample_weight, offset)
 
         return self._map_reduce(
             lambda start, stop: self._block_loss_gradient(coef, *rows(start, stop)), X
         )
 
-    def loss_gradient_hessian_product(self, coef, X, Y, sample_weight):
+    def loss_gradient_hessian_product(self, coef, X, Y, sample_weight, offset=None):
         """Value, gradient and a Hessian-vector product closure at ``coef``.
 
         Returns
@@ -263,7 +284,7 @@ class LinearSoftmaxLoss:
             ``hessp(V)`` returns ``H V`` for a direction ``V`` of ``coef``'s
             shape, reusing the probabilities computed here.
         """
-        value, gradient, P = self.loss_gradient_proba(coef, X, Y, sample_weight)
+        value, gradient, P = self.loss_gradient_proba(coef, X, Y, sample_weight, offset)
 
         def hessp(V):
             return self.hessian_product(V, X, P, sample_weight)
@@ -274,28 +295,29 @@ class LinearSoftmaxLoss:
         hessp.proba = P
         return value, gradient, hessp
 
-    def loss_gradient_proba(self, coef, X, Y, sample_weight):
+    def loss_gradient_proba(self, coef, X, Y, sample_weight, offset=None):
         """Value, gradient and the probabilities of the free logits at ``coef``.
 
         The probabilities are what :meth:`hessian_product` needs; a caller
         that keeps them (row chunks on dask workers) computes Hessian
         products at ``coef`` without recomputing the logits.
         """
-        rows = _Rows(X, Y, sample_weight)
+        rows = _Rows(X, Y, sample_weight, offset)
+        path = self._block_path(X, Y, sample_weight)
 
-        if self._block_path(X, Y, sample_weight) == "k-major":
+        if path == "k-major":
             P = np.empty((X.shape[0], self.n_logits), dtype=X.dtype)
 
             def evaluate(start, stop):
-                Xb, Yb, sb = rows(start, stop)
-                return self._kmajor_block(coef, Xb, Yb, sb, proba_out=P[start:stop])
+                Xb, Yb, sb, Ob = rows(start, stop)
+                return self._kmajor_block(coef, Xb, Yb, sb, Ob, proba_out=P[start:stop])
 
             value, G = self._map_reduce(evaluate, X)
             return value, G, P
 
         # Sparse or another namespace: one block.
-        Z = self.logits(coef, X)
-        if self._block_path(X, Y, sample_weight) == "compiled":
+        Z = self.logits(coef, X, offset)
+        if path == "compiled":
             # The value from the same compiled loop as loss_gradient's: a
             # solver that mixes both entry points compares equal numbers.
             compiled_value = _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
@@ -313,7 +335,7 @@ class LinearSoftmaxLoss:
         rows = _Rows(X, P, sample_weight)
 
         def evaluate(start, stop):
-            Xb, Pb, sb = rows(start, stop)
+            Xb, Pb, sb, _ = rows(start, stop)
             xp = namespace(Pb)
             # The Jacobian of softmax is diag(p) - p p^T, so a logit step dZ
             # moves the residual by dR = P * dZ - P * sum_k(P * dZ). A pinned
@@ -333,21 +355,31 @@ class LinearSoftmaxLoss:
         """Class indices ``0..n_classes-1`` recovered from one-hot targets ``Y``."""
         xp = namespace(Y)
         if self.pinned_reference:
-            return xp.astype(Y[:, 0], xp.int64)
+            # The arg-max of soft targets; a one-hot row reads its class.
+            return xp.astype(Y[:, 0] > 0.5, xp.int64)
         return xp.argmax(Y, axis=1)
 
-    def full_logits(self, coef, X):
+    def free_targets(self, Y):
+        """Targets over the free logits from targets ``Y`` over all ``n_classes``."""
+        return Y[:, 1:] if self.pinned_reference else Y
+
+    def all_class_targets(self, Y):
+        """Targets over all ``n_classes`` from targets ``Y`` over the free logits."""
+        xp = namespace(Y)
+        return xp.concat([1 - Y, Y], axis=1) if self.pinned_reference else Y
+
+    def full_logits(self, coef, X, offset=None):
         """Logits of all ``n_classes`` classes, the pinned reference's 0 included."""
         xp = namespace(coef)
-        Z = self.logits(coef, X)
+        Z = self.logits(coef, X, offset)
         if self.pinned_reference:
             Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
         return Z
 
-    def predicted_index(self, coef, X):
+    def predicted_index(self, coef, X, offset=None):
         """Index of the most probable class of each row of ``X``."""
         xp = namespace(coef)
-        Z = self.logits(coef, X)
+        Z = self.logits(coef, X, offset)
         if self.pinned_reference:
             return xp.astype(Z[:, 0] > 0, xp.int64)
         return xp.argmax(Z, axis=1)
@@ -376,20 +408,22 @@ class LinearSoftmaxLoss:
             return np.array([log_prior[1] - log_prior[0]])
         return log_prior - log_prior.mean()
 
-    def separates(self, coef, X, Y, sample_weight):
+    def separates(self, coef, X, Y, sample_weight, offset=None):
         """Whether ``coef`` puts every weighted sample strictly in its class.
 
         Then scaling ``coef`` up lowers the loss forever: without a penalty
-        the objective has no minimizer.
+        the objective has no minimizer. A soft-target row spread over more
+        than one class is never counted as separated.
         """
         xp = namespace(Y)
-        Z = self.logits(coef, X)
+        Z = self.logits(coef, X, offset)
         if self.pinned_reference:
             Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
             Y = xp.concat([1 - Y, Y], axis=1)
         true_logit = xp.sum(Z * Y, axis=1)
         best_other = xp.max(xp.where(Y > 0, xp.full_like(Z, -xp.inf), Z), axis=1)
-        margin_ok = (true_logit > best_other) | (sample_weight == 0)
+        single = xp.sum(xp.astype(Y > 0, xp.int64), axis=1) == 1
+        margin_ok = ((true_logit > best_other) & single) | (sample_weight == 0)
         return bool(xp.all(margin_ok))
 
     def weights_and_intercept(self, coef, n_features, center_weights):
@@ -415,19 +449,20 @@ class LinearSoftmaxLoss:
 
 
 class _Rows:
-    """Row slices ``(X, Y, sample_weight)[start:stop]`` of one pass's arrays.
+    """Row slices ``(X, Y, sample_weight, offset)[start:stop]`` of one pass's arrays.
 
-    The whole range hands back the arrays themselves (no copy of a sparse X).
+    The whole range hands back the arrays themselves (no copy of a sparse X);
+    a missing offset stays None.
     """
 
-    def __init__(self, X, Y, sample_weight):
-        self.arrays = (X, Y, sample_weight)
+    def __init__(self, X, Y, sample_weight, offset=None):
+        self.arrays = (X, Y, sample_weight, offset)
         self.n = X.shape[0]
 
     def __call__(self, start, stop):
         if start == 0 and stop == self.n:
             return self.arrays
-        return tuple(a[start:stop] for a in self.arrays)
+        return tuple(None if a is None else a[start:stop] for a in self.arrays)
 
 
 def _sum_parts(parts):

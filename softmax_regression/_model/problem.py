@@ -1,6 +1,6 @@
 """The optimization problem a solver sees: data, loss and penalty together."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -24,11 +24,14 @@ class SoftmaxProblem:
     ----------
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_logits)
-        One-hot targets of the free logits, in X's dtype.
+        Targets of the free logits (one-hot, or soft: rows of a distribution),
+        in X's dtype.
     sample_weight : ndarray of shape (n_samples,)
         Non-negative, summing to one, in X's dtype.
     loss : LinearSoftmaxLoss
     penalty : ElasticNet
+    offset : ndarray of shape (n_samples, n_logits) or None
+        A fixed part of the logits, in X's dtype.
     """
 
     X: object
@@ -36,6 +39,18 @@ class SoftmaxProblem:
     sample_weight: object
     loss: LinearSoftmaxLoss
     penalty: ElasticNet
+    offset: object = None
+
+    def rows(self, take, **changes):
+        """The problem on a subset of rows: ``take(array)`` picks them.
+
+        ``changes`` replace fields outright (the subset's sample weights).
+        """
+        fields = {"X": take(self.X), "Y": take(self.Y),
+                  "sample_weight": take(self.sample_weight),
+                  "offset": None if self.offset is None else take(self.offset)}
+        fields.update(changes)
+        return replace(self, **fields)
 
     def __getstate__(self):
         # The cached namespace is a module: pickles carry the arrays only.
@@ -78,7 +93,7 @@ class SoftmaxProblem:
 
     def objective(self, coef):
         """Full objective: loss plus smooth and non-smooth penalty."""
-        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight)
+        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight, self.offset)
         return loss + self.penalty.value(self.weights(coef))
 
     def add_smooth_penalty(self, value, G, coef):
@@ -101,7 +116,7 @@ class SoftmaxProblem:
 
     def loss_gradient(self, coef):
         """The loss's value and gradient (no penalty), from one pass over the data."""
-        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight)
+        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight, self.offset)
 
     def smooth_value_gradient(self, coef):
         """Value and gradient of loss plus the smooth (L2) part of the penalty."""
@@ -110,7 +125,8 @@ class SoftmaxProblem:
 
     def loss_gradient_hessp(self, coef):
         """The loss's value, gradient and Hessian-vector closure (no penalty)."""
-        return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight)
+        return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight,
+                                                       self.offset)
 
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""
@@ -145,4 +161,4 @@ class SoftmaxProblem:
 
     def separates(self, coef):
         """Whether ``coef`` separates the weighted samples (see the loss)."""
-        return self.loss.separates(coef, self.X, self.Y, self.sample_weight)
+        return self.loss.separates(coef, self.X, self.Y, self.sample_weight, self.offset)

@@ -44,8 +44,9 @@ class CurvatureMemory:
         Number of pairs kept.
     l2_strength : float
         The L2 strength of the objective the pairs were measured on.
-    penalized : ndarray of bool
-        Which entries of the flat vector the L2 penalty applies to.
+    penalized : ndarray
+        How much of the L2 penalty each entry of the flat vector gets (its
+        penalty factor; 0 or False where it is unpenalized).
     """
 
     def __init__(self, size, l2_strength, penalized):

@@ -88,9 +88,15 @@ class ScipyBridge:
     def _flat_gradient(self, G):
         if not self.split_l1:
             return G.ravel()
-        l1 = self.problem.penalty.l1_strength
+        l1 = self._l1_weights()
         G_W = self.problem.weights(G).ravel()
         return np.concatenate([G_W + l1, l1 - G_W, G[:, self.problem.n_features :].ravel()])
+
+    def _l1_weights(self):
+        """The L1 weight of each flat entry of ``W`` (the penalty factors included)."""
+        penalty = self.problem.penalty
+        row = penalty.l1_strength * penalty.factor_row(self.problem.n_features)
+        return np.tile(row, self.shape[0])
 
     # -- evaluations ---------------------------------------------------------
     def _evaluate(self, x, with_hessp):
@@ -112,9 +118,8 @@ class ScipyBridge:
             (value, G), hessp = problem.loss_gradient(coef), None
         value, G = problem.add_smooth_penalty(value, self._to_host(G), self.host_coef(x))
         if self.split_l1:
-            value += self.problem.penalty.l1_strength * float(
-                np.sum(x[: 2 * self.n_weights])
-            )
+            k = self.n_weights
+            value += float(np.sum(self._l1_weights() * (x[:k] + x[k : 2 * k])))
         last = (value, G, hessp)
         # Two entries: a line search may accept a point before its last trial.
         self._recent = self._recent[-1:] + [(np.array(x, copy=True), last)]

@@ -89,9 +89,9 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
 
 
 def _penalized(problem):
-    """Which entries of the flat coefficients the L2 penalty applies to."""
-    mask = np.zeros(problem.coef_shape, dtype=bool)
-    mask[:, : problem.n_features] = True
+    """How much of the L2 penalty each entry of the flat coefficients gets (its factor)."""
+    mask = np.zeros(problem.coef_shape)
+    mask[:, : problem.n_features] = problem.penalty.factor_row(problem.n_features)
     return mask.ravel()
 
 

@@ -69,7 +69,11 @@ class NewtonSolver:
         self.shape = problem.coef_shape
         self.l2 = float(problem.penalty.l2_strength)
         self.penalized = np.zeros(self.shape, dtype=bool)
-        self.penalized[:, : problem.n_features] = self.l2 > 0
+        # The L2 weight of each entry: l2 times the feature's penalty factor.
+        self.l2_weights = np.zeros(self.shape)
+        self.l2_weights[:, : problem.n_features] = self.l2 * problem.penalty.factor_row(
+            problem.n_features)
+        self.penalized[:, : problem.n_features] = self.l2_weights[:, : problem.n_features] > 0
         self.null_columns = self._null_columns()
         self.has_null_columns = bool(self.null_columns.any())
         # What one Hessian product or factorization costs, in passes, and the
@@ -189,7 +193,7 @@ class ExactNewton(NewtonSolver):
         # the iterate (no pass of its own to recompute them).
         self.evaluate = self.bridge.value_gradient_with_hessp
         self.form = HessianForm(problem.loss, problem.X, problem.sample_weight)
-        self.ridge = self.l2 * self.penalized.ravel()
+        self.ridge = self.l2_weights.ravel()
         # Adding a multiple of the projector onto the shift direction of each
         # null column makes H definite without changing the step in the
         # subspace the gradient lies in.
@@ -278,13 +282,15 @@ class SubsampledNewtonCG(NewtonSolver):
             if not total > 0:
                 rows = None  # every sampled row has weight 0: use them all
         if rows is None:
-            self.X, self.weight = problem.X, weight
+            self.X, self.weight, self.offset = problem.X, weight, problem.offset
         else:
             # One copy of the sampled rows of X for the whole solve; the weights are
             # rescaled to the full data's total, so that the sampled Hessian
             # estimates the full one.
             self.X = take_rows(problem.X, rows, xp, device)
             self.weight = sampled * (float(xp.sum(weight)) / total)
+            self.offset = (None if problem.offset is None
+                           else take_rows(problem.offset, rows, xp, device))
         self.hessian_cost = self.X.shape[0] / n
 
     def cg_rtol(self, g):
@@ -297,18 +303,18 @@ class SubsampledNewtonCG(NewtonSolver):
         self.work += self.hessian_cost
         HV = bridge._to_host(self.problem.loss.hessian_product(
             bridge._to_problem(V), self.X, P, self.weight))
-        return HV + self.l2 * self.penalized * V
+        return HV + self.l2_weights * V
 
     def _proba_and_diagonal(self, x):
         """The probabilities the products use, and the Hessian's diagonal there."""
         # The sample's probabilities at x: its share of a pass, no n x K array.
-        P = self.problem.loss.proba(self.bridge.to_coef(x), self.X)
+        P = self.problem.loss.proba(self.bridge.to_coef(x), self.X, self.offset)
         self.work += self.hessian_cost
         return P, hessian_diagonal(self.problem.loss, self.X, P, self.weight)
 
     def inner_solve(self, x, g):
         P, diagonal = self._proba_and_diagonal(x)
-        diagonal = diagonal + self.l2 * self.penalized
+        diagonal = diagonal + self.l2_weights
         floor = 1e-12 * max(float(diagonal.max()), 1e-300)
         inverse = 1.0 / np.maximum(diagonal, floor)
         r = self.project(-g.reshape(self.shape))

@@ -68,13 +68,16 @@ class ProximalNewton(SubsampledNewtonCG):
         super().__init__(problem, random_state=random_state, **kwargs)
         self.sample = sample
         self.evaluate = self.bridge.value_gradient_with_hessp
-        self.l1 = float(problem.penalty.l1_strength)
         n_logits, width = self.shape
-        # The L1 strength of each flat coefficient (0 for the intercepts).
-        self.l1_of = np.zeros(self.shape)
-        self.l1_of[:, : problem.n_features] = self.l1
-        self.l1_of = self.l1_of.ravel()
-        self.ridge = self.l2 * self.penalized.ravel()
+        d = problem.n_features
+        # The L1 and L2 strengths of each feature (penalty factors included),
+        # and the L1 strength of each flat coefficient (0 for the intercepts).
+        self.l1_column = float(problem.penalty.l1_strength) * problem.penalty.factor_row(d)
+        self.l2_column = self.l2_weights[0, :d]
+        l1_of = np.zeros(self.shape)
+        l1_of[:, :d] = self.l1_column
+        self.l1_of = l1_of.ravel()
+        self.ridge = self.l2_weights.ravel()
         # A common shift of one feature's weights over all the classes moves
         # only the penalty (three or more classes, all with a logit).
         self.shiftable = n_logits >= 3 and problem.n_features > 0
@@ -137,7 +140,7 @@ class ProximalNewton(SubsampledNewtonCG):
     def hessian(self, x):
         """The smooth part's Hessian at ``x``, from the sample or all the rows."""
         if self.sample and self.X is not self.problem.X:
-            P = self.problem.loss.proba(self.bridge.to_coef(x), self.X)
+            P = self.problem.loss.proba(self.bridge.to_coef(x), self.X, self.offset)
         else:
             P = self.bridge.proba(x)
         self.bridge.n_hessian_products += 1
@@ -265,26 +268,28 @@ class ProximalNewton(SubsampledNewtonCG):
         U = u.reshape(self.shape)
         W = U[:, :d]
         # The model along a shift t of column j: the L2 ridge's
-        # (a t^2 / 2 + b t) around u, plus l1 * sum_k |W_kj + t|.
-        a = self.l2 * n_logits
-        b = self.l2 * W.sum(axis=0)
+        # (a_j t^2 / 2 + b_j t) around u, plus l1_j * sum_k |W_kj + t|.
+        l1 = self.l1_column
+        a = self.l2_column * n_logits
+        b = self.l2_column * W.sum(axis=0)
         breaks = -W  # (K, d): where one |W_kj + t| has its kink
         # Candidates: every kink, and the stationary point of each piece
         # between kinks (with a = 0 the minimum is at a kink).
         candidates = [breaks]
-        if a > 0:
+        if np.any(a > 0):
             ordered = np.sort(breaks, axis=0)
+            safe = np.where(a > 0, a, 1.0)
             for m in range(n_logits + 1):
                 # On the piece with m kinks to the left: slope a t + b + l1 (2m - K).
-                t = -(b + self.l1 * (2 * m - n_logits)) / a
+                t = np.where(a > 0, -(b + l1 * (2 * m - n_logits)) / safe, 0.0)
                 low = ordered[m - 1] if m > 0 else -np.inf
                 high = ordered[m] if m < n_logits else np.inf
                 candidates.append(np.clip(t, low, high)[None, :])
         T = np.concatenate(candidates, axis=0)  # (candidates, d)
-        phi = 0.5 * a * T**2 + b * T + self.l1 * np.abs(W[None, :, :] + T[:, None, :]).sum(axis=1)
+        phi = 0.5 * a * T**2 + b * T + l1 * np.abs(W[None, :, :] + T[:, None, :]).sum(axis=1)
         best = T[np.argmin(phi, axis=0), np.arange(d)]
         # Move only where the model decreases by more than rounding.
-        current = self.l1 * np.abs(W).sum(axis=0)
+        current = l1 * np.abs(W).sum(axis=0)
         improves = phi.min(axis=0) < current - 1e-12 * np.maximum(current, 1e-300)
         best = np.where(improves, best, 0.0)
         if not best.any():

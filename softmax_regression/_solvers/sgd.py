@@ -133,17 +133,15 @@ def run_epoch(problem, coef, state, config, batch_size, shuffle, scaling=None):
     # noisy gradient from a handful of samples.
     batch_size = min(batch_size, n)
     order = xp.asarray(epoch_order(n, batch_size, state.random_state, shuffle), device=device)
-    l1_strength = problem.penalty.l1_strength
+    l1_strength = problem.penalty.l1_weights(problem.X)
     d = problem.n_features
     optimizer = state.optimizer
     average = state.average
     total = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
-        batch = replace(
-            problem,
-            X=take_rows(problem.X, rows, xp),
-            Y=take_rows(problem.Y, rows, xp),
+        batch = problem.rows(
+            lambda array: take_rows(array, rows, xp),
             sample_weight=take_rows(problem.sample_weight, rows, xp) * (n / batch_size),
         )
         value, G = batch.smooth_value_gradient(coef)
@@ -168,7 +166,7 @@ def _scaling(state, problem, like, call_weight, precondition):
         moments = state.moments.merge(moments)
     state = replace(state, moments=moments)
     return state, scaling_from(moments, problem.loss.fit_intercept, like,
-                               problem.penalty.l2_strength)
+                               problem.penalty.l2_weights())
 
 
 def _overflow_checked_at_the_end(solver):

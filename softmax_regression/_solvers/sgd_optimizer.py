@@ -81,8 +81,9 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights, scaling=No
     state : SGDState
     coef : ndarray
     config : SGDConfig
-    l1_strength : float
-        Weight of the L1 norm in the objective (0 for none).
+    l1_strength : float or array of shape (1, n_weights)
+        Weight of the L1 norm in the objective (0 for none), one per
+        feature with penalty factors.
     n_weights : int
         Number of leading columns of ``coef`` that are penalized (the
         intercept column, if any, is not).
@@ -98,7 +99,7 @@ def sgd_update(gradient, state, coef, config, l1_strength, n_weights, scaling=No
     velocity = config.momentum * state.velocity - eta * precondition(gradient, scaling, n_weights)
     new_coef = coef + velocity
     l1_total, l1_applied = state.l1_total, state.l1_applied
-    if l1_strength:
+    if not (isinstance(l1_strength, (int, float)) and l1_strength == 0):
         # Cumulative L1 penalty (Tsuruoka et al., 2009): shrink each weight by
         # the total penalty it should have received so far, minus what it
         # already got, and never across zero. A weight that only drifts back

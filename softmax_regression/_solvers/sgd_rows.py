@@ -1,7 +1,5 @@
 """Rows of a SoftmaxProblem for SGD: batches, validation splits, epoch orders."""
 
-from dataclasses import replace
-
 import numpy as np
 
 from .._utils.arrays import take_rows
@@ -11,7 +9,7 @@ from .._utils.compat import _convert_to_numpy
 def weighted_accuracy(problem, coef):
     xp, _ = problem.namespace_and_device
     loss = problem.loss
-    correct = loss.predicted_index(coef, problem.X) == loss.class_index(problem.Y)
+    correct = loss.predicted_index(coef, problem.X, problem.offset) == loss.class_index(problem.Y)
     w = problem.sample_weight
     return float(xp.sum(w * xp.astype(correct, problem.dtype)) / xp.sum(w))
 
@@ -22,8 +20,8 @@ def subproblem(problem, rows):
     rows = xp.asarray(rows, device=device)
     weights = take_rows(problem.sample_weight, rows, xp)
     total = float(xp.sum(weights))
-    return replace(problem, X=take_rows(problem.X, rows, xp), Y=take_rows(problem.Y, rows, xp),
-                   sample_weight=weights / total if total > 0 else weights)
+    return problem.rows(lambda array: take_rows(array, rows, xp),
+                        sample_weight=weights / total if total > 0 else weights)
 
 
 def split_validation(problem, fraction, rng):

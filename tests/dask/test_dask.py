@@ -287,11 +287,9 @@ def with_nan_in_one_chunk(X):
                                              "contains only one class: np.int64"),
         (lambda X, y: (X, y + 0.5), "Unknown label type: continuous"),
         (lambda X, y: (X, y[:-10]), r"inconsistent numbers of samples: \[800, 790\]"),
-        (lambda X, y: (X, np.c_[y, y]), r"y should be a 1d array, got an array of shape "
-                                        r"\(800, 2\) instead"),
         (lambda X, y: (X[:, :0], y), r"Found array with 0 feature\(s\) \(shape=\(800, 0\)\)"),
     ],
-    ids=["nan", "inf", "one-class", "continuous", "lengths", "2d-y", "no-features"],
+    ids=["nan", "inf", "one-class", "continuous", "lengths", "no-features"],
 )
 def test_bad_input_raises_the_in_memory_error(client, make_input, error):
     X, y, _ = problem(3)
@@ -303,6 +301,16 @@ def test_bad_input_raises_the_in_memory_error(client, make_input, error):
     with pytest.raises(ValueError, match=re.escape(str(in_memory.value))):
         fitted.fit(chunked(X), chunked(y))
     np.testing.assert_array_equal(fitted.coef_, before)  # a failed fit changes nothing
+
+
+def test_soft_targets_are_refused_on_dask_input(client):
+    # In memory a 2-D y is soft targets; on dask it is refused, naming y.
+    X, y, _ = problem(3)
+    fitted = SoftmaxClassifier().fit(X, y)
+    before = fitted.coef_.copy()
+    with pytest.raises(ValueError, match=r"y of shape \(800, 3\) \(soft targets"):
+        fitted.fit(chunked(X), chunked(np.eye(3)[y]))
+    np.testing.assert_array_equal(fitted.coef_, before)
 
 
 @pytest.mark.parametrize(
