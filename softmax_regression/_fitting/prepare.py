@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from .._utils.arrays import ACCEPTED_SPARSE, float_dtypes, host_numpy, same_labels
@@ -18,6 +17,7 @@ from .._model.loss import LinearSoftmaxLoss
 from .._model.penalties import penalty_from_params
 from .._model.problem import SoftmaxProblem
 from .._solvers import SOLVERS
+from .labels import encode_labels
 from .targets import (
     checked_offset, checked_penalty_factor, free_targets, in_class_order, is_soft_targets,
     soft_sample_weight, soft_target_classes, soft_target_matrix,
@@ -106,17 +106,15 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     )
     if reset:
         features["n_features_in_"] = X.shape[1]
-    encoder = LabelEncoder()
     if classes_from_y:
-        check_classification_targets(y)
-        y_index = encoder.fit_transform(y)
-        classes = encoder.classes_
+        classes, y_index = encode_labels(y)
         if classes.shape[0] < 2:
             raise ValueError(
                 f"{type(estimator).__name__} needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {host_numpy(classes)[0]!r}."
             )
     else:
+        encoder = LabelEncoder()
         encoder.classes_ = classes
         known = host_numpy(classes).tolist()
         # Compared as Python values, so that 0 and "0" are different labels.
