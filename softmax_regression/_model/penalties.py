@@ -73,26 +73,36 @@ class ElasticNet:
     def is_smooth(self):
         return self.l1_strength == 0.0
 
+    def _weighted_sum(self, A):
+        """``sum(A * f)`` as a float (NumPy directly: the solvers call it per step)."""
+        if self.factor is not None:
+            A = A * self._f(A)
+        if isinstance(A, np.ndarray):
+            return float(A.sum())
+        return float(namespace(A).sum(A))
+
+    def _scaled(self, W):
+        return W if self.factor is None else W * self._f(W)
+
     def value(self, W):
-        xp = namespace(W)
         value = 0.0
         if self.l2_strength:
-            value += 0.5 * self.l2_strength * float(xp.sum(W * W * self._f(W)))
+            value += 0.5 * self.l2_strength * self._weighted_sum(W * W)
         if self.l1_strength:
-            value += self.l1_strength * float(xp.sum(xp.abs(W) * self._f(W)))
+            absolute = abs(W) if isinstance(W, np.ndarray) else namespace(W).abs(W)
+            value += self.l1_strength * self._weighted_sum(absolute)
         return value
 
     def smooth_value(self, W):
-        xp = namespace(W)
         if not self.l2_strength:
             return 0.0
-        return 0.5 * self.l2_strength * float(xp.sum(W * W * self._f(W)))
+        return 0.5 * self.l2_strength * self._weighted_sum(W * W)
 
     def smooth_gradient(self, W):
-        return self.l2_strength * (W * self._f(W))
+        return self.l2_strength * self._scaled(W)
 
     def smooth_hessian_product(self, V):
-        return self.l2_strength * (V * self._f(V))
+        return self.l2_strength * self._scaled(V)
 
     def prox(self, W, step):
         """Proximal operator of ``step`` times the non-smooth part: soft-thresholding."""

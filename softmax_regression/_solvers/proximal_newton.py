@@ -301,6 +301,9 @@ class ProximalNewton(SubsampledNewtonCG):
         """Run from ``coef0``; returns a :class:`SolverResult`."""
         bridge, trace, problem = self.bridge, self.trace, self.problem
         x = bridge.to_flat(coef0)
+        # Evaluated first with what the Newton step needs (the probabilities),
+        # so that the start's check reuses it instead of a pass of its own.
+        self.evaluate(x)
         if trace.start(x):
             return self._result(x, "optimal at the start")
         if self.max_iter == 0:
