@@ -195,7 +195,6 @@ class ExactNewton(NewtonSolver):
         # The Hessian is formed from the probabilities of the evaluation at
         # the iterate (no pass of its own to recompute them).
         self.evaluate = self.bridge.value_gradient_with_hessp
-        self.form = HessianForm(problem.loss, problem.X, problem.sample_weight)
         self.ridge = self.l2_weights.ravel()
         # Adding a multiple of the projector onto the shift direction of each
         # null column makes H definite without changing the step in the
@@ -204,6 +203,12 @@ class ExactNewton(NewtonSolver):
         for j in np.flatnonzero(self.null_columns):
             index = np.arange(n_logits) * width + j
             self.shift_projector[np.ix_(index, index)] = 1.0 / n_logits
+
+    def setup(self, x):
+        # Within the solve's floating-point checks: squares of huge features
+        # overflow here first.
+        problem = self.problem
+        self.form = HessianForm(problem.loss, problem.X, problem.sample_weight)
 
     def inner_solve(self, x, g):
         H = self.form.at(self.bridge.proba(x))
