@@ -156,7 +156,7 @@ def _line(row):
             f"({'met' if obj <= 1e-7 else 'not met'}) |")
 
 
-def write(rows, quick, l1_row=None, output=OUTPUT):
+def write(rows, quick, l1_row=None, output=OUTPUT, commit=None):
     output.mkdir(parents=True, exist_ok=True)
     stem = "default_path_quick" if quick else "default_path"
     with open(output / f"{stem}.csv", "w", newline="") as handle:
@@ -168,7 +168,7 @@ def write(rows, quick, l1_row=None, output=OUTPUT):
     lines = [
         "# The default path: SoftmaxClassifier() vs LogisticRegression()",
         "",
-        f"Commit {git_commit()}; one BLAS thread ({', '.join(blas)}); median of up to "
+        f"Commit {commit or git_commit()}; one BLAS thread ({', '.join(blas)}); median of up to "
         f"{max(r['repeats'] for r in rows)} fits after a warm-up; training split of each "
         "problem in `problems.py`. Objective: float64 referee, (ours - LR) / LR, target "
         "<= 1e-7. Made by `benchmarks/default_path.py`.",
@@ -204,12 +204,15 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=OUTPUT, help="folder for the results")
     args = parser.parse_args(argv)
     names = set(args.problems.split(",")) if args.problems else None
+    # Read before the run writes its own (tracked) results, which would
+    # otherwise count as uncommitted changes.
+    commit = git_commit()
     with threadpool_limits(limits=1):
         rows = run(args.quick, args.repeats, args.time_budget, names)
         l1_row = None if args.quick or names else l1_case(args.repeats, args.time_budget)
     if l1_row is not None:
         print(_l1_line(l1_row))
-    write(rows, args.quick, l1_row, args.output)
+    write(rows, args.quick, l1_row, args.output, commit)
 
 
 if __name__ == "__main__":

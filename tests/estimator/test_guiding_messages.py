@@ -134,8 +134,8 @@ LR_SOLVERS = {
     "newton-cholesky": 'write solver="auto": exact Newton with the full Hessian where it is '
                        "cheap (small tables), sub-sampled Newton-CG or L-BFGS elsewhere.",
     "sag": 'write solver="lbfgs" for data in memory, solver="sgd" for streams (partial_fit).',
-    "saga": 'write solver="lbfgs" for L1 and elastic net (exact), solver="sgd" for streams '
-            "(partial_fit).",
+    "saga": 'write solver="auto" (proximal Newton) or solver="lbfgs" for L1 and elastic net '
+            '(exact), solver="sgd" for streams (partial_fit).',
 }
 
 

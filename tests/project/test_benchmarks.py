@@ -141,3 +141,22 @@ def test_default_path_reports_method_passes_and_the_commit(tmp_path):
         assert cells[4] in {"newton-exact", "newton-cg-sampled", "lbfgs"}
         assert float(cells[6]) >= float(cells[5]) > 0  # pass-equivalents >= iterations
     assert "Commit " in text and "Made by `benchmarks/default_path.py`" in text
+
+
+def test_the_documented_default_path_table_is_the_committed_run():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    committed = (root / "benchmarks/results/default_path.md").read_text()
+    page = (root / "docs/benchmarks.md").read_text()
+    section = page.split("## The default path", 1)[1].split("## ", 1)[0]
+
+    def rows(text):
+        return [re.sub(r"\(<= [0-9.]+: (met|not met)\)", r"(\1)", line)
+                for line in text.splitlines()
+                if line.startswith("| ") and not line.startswith("| problem")
+                and "L1, C=0.1" not in line]
+
+    assert rows(section) == rows(committed) and len(rows(committed)) >= 12
+    commit = re.search(r"Commit (\w+);", committed).group(1)
+    assert f"commit {commit}" in section
