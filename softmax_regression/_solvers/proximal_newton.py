@@ -150,7 +150,16 @@ class ProximalNewton(SubsampledNewtonCG):
         return H
 
     def direction(self, x, g):
-        """The minimizer ``u`` of the model around ``x``, by coordinate descent."""
+        """The minimizer ``u`` of the model around ``x``.
+
+        Coordinate descent sweeps, each followed by exact minimizations along
+        the directions where single coordinates would crawl: a common shift
+        of one feature's weights over the classes, the dependent columns of
+        ``[X 1]``, and the sweep's own move. The sweeps stop when a sweep
+        moves little or lowers the model little; a model left unsolved after
+        :data:`MAX_SWEEPS` only makes the step shorter, never wrong, since
+        the line search checks it on the whole objective.
+        """
         H = self.hessian(x)
         diagonal = np.diag(H).copy()
         floor = 1e-12 * max(float(diagonal.max()), 1e-300)
