@@ -160,7 +160,9 @@ class NewtonSolver:
                 self.after_iteration(previous, optimality)
                 previous = optimality
                 best_gradient, f = min(best_gradient, optimality), f_new
-                if last:
+                if last and trace.converged:
+                    # The settled step stayed within tol; one that left it
+                    # (rounding near a tight tol) goes on from there.
                     reason = "stopped"
                     break
                 if stalled >= STALL:
@@ -303,7 +305,15 @@ class SubsampledNewtonCG(NewtonSolver):
 
     def cg_rtol(self, g):
         """The inner solve's relative residual: fixed, the sample's noise rules below it."""
+        if self.X is self.problem.X:
+            # The sample has grown to all the rows: the products are exact,
+            # and the step is solved as newton-cg solves it.
+            return NewtonCG.cg_rtol(self, g)
         return self.CG_RTOL
+
+    def max_cg(self):
+        """Conjugate-gradient steps per Newton step: few on a sample, newton-cg's on all rows."""
+        return NewtonCG.MAX_CG if self.X is self.problem.X else self.MAX_CG
 
     def _hessian_product(self, x, V, P):
         bridge = self.bridge
@@ -331,7 +341,7 @@ class SubsampledNewtonCG(NewtonSolver):
         z = self.project(inverse * r)
         direction = z
         rz = float(np.sum(r * z))
-        for _ in range(self.MAX_CG):
+        for _ in range(self.max_cg()):
             Hd = self._hessian_product(x, direction, P)
             curvature = float(np.sum(direction * Hd))
             if not curvature > 0:
@@ -373,6 +383,9 @@ class NewtonCG(SubsampledNewtonCG):
 
     def after_iteration(self, before, after):
         """All the rows already: nothing to grow."""
+
+    def max_cg(self):
+        return self.MAX_CG
 
     def cg_rtol(self, g):
         # Exact products: a forcing term that shrinks with the gradient makes

@@ -350,7 +350,7 @@ class ProximalNewton(SubsampledNewtonCG):
                 self.after_iteration(previous, optimality)
                 previous = optimality
                 best_gradient, F = min(best_gradient, optimality), F_new
-                if last:
+                if last and trace.converged:
                     reason = "stopped"
                     break
                 if stalled >= STALL:

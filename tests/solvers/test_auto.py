@@ -207,3 +207,25 @@ def test_the_sampled_method_copies_only_its_sample():
         peak = traced_peak(lambda: model.fit(X, y))
     sample = SubsampledNewtonCG.sample_size(len(y)) / len(y)
     assert peak < (2 * sample + 0.15) * size_X
+
+
+def test_a_tight_tol_on_correlated_features_converges_once_the_sample_is_all_rows():
+    # Correlated features at tol=1e-7: the sample grows to all the rows, whose
+    # exact products then get newton-cg's inner solve (it took 942 iterations
+    # with a sample's ten conjugate-gradient steps, ending just above tol).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60_000, 40)) @ (np.eye(40) + 0.3 * rng.standard_normal((40, 40)))
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    W = rng.standard_normal((6, 40)) * 0.4
+    Z = X @ W.T
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    y = ((P / P.sum(axis=1, keepdims=True)).cumsum(axis=1) > rng.random((60_000, 1))).argmax(axis=1)
+    assert _method(X, y, C=3.0) == "newton-cg-sampled"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxClassifier(C=3.0, tol=1e-7, max_iter=20_000).fit(X, y)
+    assert model.n_iter_[0] <= 50
+    problem = prepare(model, X, y).problem
+    coef = np.column_stack([model.coef_, model.intercept_])
+    _, G = problem.smooth_value_gradient(coef)
+    assert problem.optimality(coef, G) <= 1e-7
