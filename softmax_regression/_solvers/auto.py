@@ -11,10 +11,13 @@ them faster wherever a step is cheap enough (see ``benchmarks/``):
   larger smooth problems on dense arrays with enough rows that the sample is
   at most half of them and has at least :data:`SAMPLE_PER_COEF` rows per
   coefficient;
-- L-BFGS everywhere else: an L1 part of the penalty (L-BFGS-B on the split
-  weights), many coefficients on few rows, sparse X beyond the exact
-  Newton's reach, and dask collections, whose passes run where the data
-  live.
+- proximal Newton (:class:`~.proximal_newton.ProximalNewton`) for an L1
+  part of the penalty, with the Hessian of all the rows or of a sample under
+  the same rules, while the sample's full Hessian costs at most
+  :data:`EXACT_PASSES` passes;
+- L-BFGS everywhere else: many coefficients on few rows, sparse X beyond
+  the exact Newton's reach (L-BFGS-B on the split weights with an L1 part),
+  and dask collections, whose passes run where the data live.
 """
 
 import scipy.sparse as sp
