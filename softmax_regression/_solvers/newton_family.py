@@ -126,28 +126,15 @@ class NewtonSolver:
         with solver_threads(), overflow_is_an_error():
             self.setup(x)
             f, g = self.evaluate(x)
+            f = self.objective(x, f)
             best_gradient, stalled = math.inf, 0
             previous = trace.optimality
             for _ in range(self.max_iter):
-                d = self.inner_solve(x, g)
-                decrement = -float(g @ d)
-                # Within tol and settled: this step is the last. It is taken
-                # all the same (one more pass), so that the fit ends a whole
-                # Newton step past the threshold rather than on it, where two
-                # fits of the same problem (rows repeated or weighted) would
-                # stop on either side of it.
-                last = trace.converged and settled(decrement, self.tol, f)
-                if not decrement > 0.0:
-                    # Rounding spoiled the model's direction: fall back to the gradient.
-                    d = -g
-                try:
-                    alpha, f_new, g = line_search(self.evaluate, x, f, g, d, 1.0, resolution)
-                except LineSearchFailure as failure:
-                    if failure.overflowed:
-                        raise FloatingPointError("overflow at every step the line search tried")
-                    reason = "precision" if failure.at_rounding else "line search"
+                outcome = self.iterate(x, f, g, resolution)
+                if isinstance(outcome, str):
+                    reason = outcome
                     break
-                x = x + alpha * d
+                x, f_new, g, last = outcome
                 optimality = problem.optimality(bridge.host_coef(x), g.reshape(self.shape))
                 trace.record(x, f_new, optimality)
                 if trace.stopped_by_callback:
@@ -170,6 +157,32 @@ class NewtonSolver:
                     break
         return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision",
                             reason=reason)
+
+    def objective(self, x, f):
+        """The objective at ``x`` from its smooth part's value ``f`` (all of it here)."""
+        return f
+
+    def iterate(self, x, f, g, resolution):
+        """One Newton step from ``x``: ``(x, f, g, last)``, or the reason to stop.
+
+        ``last`` says that the step was taken within tol and settled: the
+        fit ends a whole Newton step past the threshold rather than on it,
+        where two fits of the same problem (rows repeated or weighted) would
+        stop on either side of it.
+        """
+        d = self.inner_solve(x, g)
+        decrement = -float(g @ d)
+        last = self.trace.converged and settled(decrement, self.tol, f)
+        if not decrement > 0.0:
+            # Rounding spoiled the model's direction: fall back to the gradient.
+            d = -g
+        try:
+            alpha, f_new, g_new = line_search(self.evaluate, x, f, g, d, 1.0, resolution)
+        except LineSearchFailure as failure:
+            if failure.overflowed:
+                raise FloatingPointError("overflow at every step the line search tried")
+            return "precision" if failure.at_rounding else "line search"
+        return x + alpha * d, f_new, g_new, last
 
     def _result(self, x, message, at_precision_limit=False, reason="max_iter"):
         result = self.trace.result(x, at_precision_limit=at_precision_limit, message=message,

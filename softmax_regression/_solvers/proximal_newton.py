@@ -26,10 +26,8 @@ import scipy.sparse as sp
 
 from .._model.hessian import HessianForm, host_float64
 from .._utils.namespace import namespace
-from .._utils.threads import solver_threads
-from ._overflow import overflow_is_an_error
-from ._trace import MESSAGES, settled
-from .newton_family import STALL, SubsampledNewtonCG
+from ._trace import settled
+from .newton_family import SubsampledNewtonCG
 
 # Armijo's share of the predicted decrease, and the backtracking factor.
 ARMIJO = 1e-4
@@ -306,58 +304,20 @@ class ProximalNewton(SubsampledNewtonCG):
         W += best
         return float(np.abs(best).max())
 
-    def solve(self, coef0):
-        """Run from ``coef0``; returns a :class:`SolverResult`."""
-        bridge, trace, problem = self.bridge, self.trace, self.problem
-        x = bridge.to_flat(coef0)
-        # Evaluated first with what the Newton step needs (the probabilities),
-        # so that the start's check reuses it instead of a pass of its own.
-        self.evaluate(x)
-        if trace.start(x):
-            return self._result(x, "optimal at the start")
-        if self.max_iter == 0:
-            return self._result(x, "max_iter=0: no iteration")
-        xp, _ = problem.namespace_and_device
-        resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
-        reason = "max_iter"
-        with solver_threads(), overflow_is_an_error():
-            self.setup(x)
-            f, g = self.evaluate(x)
-            F = self.objective(x, f)
-            best_gradient, stalled = math.inf, 0
-            previous = trace.optimality
-            for _ in range(self.max_iter):
-                u = self.direction(x, g)
-                d = u - x
-                # The model's decrease bound: negative unless x is optimal.
-                predicted = float(g @ d) + float(self.l1_of @ (np.abs(u) - np.abs(x)))
-                last = trace.converged and settled(-predicted, self.tol, F)
-                if not predicted < 0.0:
-                    reason = "precision"
-                    break
-                step = self._backtrack(x, F, d, predicted, resolution)
-                if step is None:
-                    reason = "precision"
-                    break
-                x, f, g, F_new = step
-                optimality = problem.optimality(bridge.host_coef(x), g.reshape(self.shape))
-                trace.record(x, F_new, optimality)
-                if trace.stopped_by_callback:
-                    reason = "stopped"
-                    break
-                progress = F_new < F or optimality < best_gradient
-                stalled = 0 if progress else stalled + 1
-                self.after_iteration(previous, optimality)
-                previous = optimality
-                best_gradient, F = min(best_gradient, optimality), F_new
-                if last and trace.converged:
-                    reason = "stopped"
-                    break
-                if stalled >= STALL:
-                    reason = "precision"
-                    break
-        return self._result(x, MESSAGES[reason], at_precision_limit=reason == "precision",
-                            reason=reason)
+    def iterate(self, x, F, g, resolution):
+        """One proximal Newton step from ``x``: ``(x, F, g, last)``, or the reason to stop."""
+        u = self.direction(x, g)
+        d = u - x
+        # The model's decrease bound: negative unless x is optimal.
+        predicted = float(g @ d) + float(self.l1_of @ (np.abs(u) - np.abs(x)))
+        last = self.trace.converged and settled(-predicted, self.tol, F)
+        if not predicted < 0.0:
+            return "precision"
+        step = self._backtrack(x, F, d, predicted, resolution)
+        if step is None:
+            return "precision"
+        x, _, g, F_new = step
+        return x, F_new, g, last
 
     def _backtrack(self, x, F, d, predicted, resolution):
         """``(x, f, g, F)`` at the first step with Armijo's decrease, or None."""
