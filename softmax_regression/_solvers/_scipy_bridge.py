@@ -32,6 +32,12 @@ class ScipyBridge:
         self.split_l1 = split_l1
         self.shape = problem.coef_shape
         self.n_weights = problem.coef_shape[0] * problem.n_features
+        if split_l1:
+            # The L1 weight of each flat entry of W (penalty factors included),
+            # formed once: every evaluation reads it.
+            penalty = problem.penalty
+            self.l1_weights = np.tile(penalty.l1_strength * penalty.factor_row(problem.n_features),
+                                      problem.coef_shape[0])
         # NumPy problems skip the namespace conversions: on small tables
         # those, not the passes, were most of an evaluation's time.
         self.numpy = isinstance(problem.Y, np.ndarray)
@@ -88,15 +94,9 @@ class ScipyBridge:
     def _flat_gradient(self, G):
         if not self.split_l1:
             return G.ravel()
-        l1 = self._l1_weights()
+        l1 = self.l1_weights
         G_W = self.problem.weights(G).ravel()
         return np.concatenate([G_W + l1, l1 - G_W, G[:, self.problem.n_features :].ravel()])
-
-    def _l1_weights(self):
-        """The L1 weight of each flat entry of ``W`` (the penalty factors included)."""
-        penalty = self.problem.penalty
-        row = penalty.l1_strength * penalty.factor_row(self.problem.n_features)
-        return np.tile(row, self.shape[0])
 
     # -- evaluations ---------------------------------------------------------
     def _evaluate(self, x, with_hessp):
@@ -119,7 +119,7 @@ class ScipyBridge:
         value, G = problem.add_smooth_penalty(value, self._to_host(G), self.host_coef(x))
         if self.split_l1:
             k = self.n_weights
-            value += float(np.sum(self._l1_weights() * (x[:k] + x[k : 2 * k])))
+            value += float(np.sum(self.l1_weights * (x[:k] + x[k : 2 * k])))
         last = (value, G, hessp)
         # Two entries: a line search may accept a point before its last trial.
         self._recent = self._recent[-1:] + [(np.array(x, copy=True), last)]

@@ -46,6 +46,15 @@ STALL = 3
 SLOW = 0.5
 
 
+def full_hessian_cost(coef_shape):
+    """What forming the full Hessian costs, in passes over the same rows.
+
+    A pass is about ``4 n d K`` flops, the Hessian about ``n (K width)^2``.
+    """
+    n_logits, width = coef_shape
+    return max(1.0, n_logits * width / 4)
+
+
 class NewtonSolver:
     """Newton iterations with a line search over a :class:`SoftmaxProblem`.
 
@@ -68,12 +77,10 @@ class NewtonSolver:
         self.trace = IterationTrace(self.bridge, tol, verbose, self.name, callback)
         self.shape = problem.coef_shape
         self.l2 = float(problem.penalty.l2_strength)
-        self.penalized = np.zeros(self.shape, dtype=bool)
         # The L2 weight of each entry: l2 times the feature's penalty factor.
         self.l2_weights = np.zeros(self.shape)
         self.l2_weights[:, : problem.n_features] = self.l2 * problem.penalty.factor_row(
             problem.n_features)
-        self.penalized[:, : problem.n_features] = self.l2_weights[:, : problem.n_features] > 0
         self.null_columns = self._null_columns()
         self.has_null_columns = bool(self.null_columns.any())
         # What one Hessian product or factorization costs, in passes, and the
@@ -88,7 +95,7 @@ class NewtonSolver:
         mask = np.zeros(self.shape[1], dtype=bool)
         if self.problem.loss.n_logits < 3:
             return mask  # a pinned reference logit: nothing is shift invariant
-        mask[~self.penalized[0]] = True
+        mask[self.l2_weights[0] == 0] = True  # the L2 penalty does not reach them
         return mask
 
     def project(self, V):
@@ -205,12 +212,10 @@ class ExactNewton(NewtonSolver):
         super().__init__(problem, **kwargs)
         n_logits, width = self.shape
         p = n_logits * width
-        # A pass is about 4 n d K flops; the Hessian about n (K width)^2.
-        self.hessian_cost = max(1.0, p / 4)
+        self.hessian_cost = full_hessian_cost(self.shape)
         # The Hessian is formed from the probabilities of the evaluation at
         # the iterate (no pass of its own to recompute them).
         self.evaluate = self.bridge.value_gradient_with_hessp
-        self.ridge = self.l2_weights.ravel()
         # Adding a multiple of the projector onto the shift direction of each
         # null column makes H definite without changing the step in the
         # subspace the gradient lies in.
@@ -230,7 +235,7 @@ class ExactNewton(NewtonSolver):
         self.bridge.n_hessian_products += 1
         self.work += self.hessian_cost
         p = H.shape[0]
-        H.flat[:: p + 1] += self.ridge
+        H.flat[:: p + 1] += self.l2_weights.ravel()
         if self.has_null_columns:
             H += max(float(np.trace(H)) / p, np.finfo(float).tiny) * self.shift_projector
         rhs = self.project(-g.reshape(self.shape)).ravel()

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from .._model.hessian import HessianForm, host_float64
 from .._utils.namespace import namespace
 from ._trace import settled
-from .newton_family import SubsampledNewtonCG
+from .newton_family import SubsampledNewtonCG, full_hessian_cost
 
 # Armijo's share of the predicted decrease, and the backtracking factor.
 ARMIJO = 1e-4
@@ -66,7 +66,7 @@ class ProximalNewton(SubsampledNewtonCG):
         super().__init__(problem, random_state=random_state, **kwargs)
         self.sample = sample
         self.evaluate = self.bridge.value_gradient_with_hessp
-        n_logits, width = self.shape
+        n_logits = self.shape[0]
         d = problem.n_features
         # The L1 and L2 strengths of each feature (penalty factors included),
         # and the L1 strength of each flat coefficient (0 for the intercepts).
@@ -75,12 +75,11 @@ class ProximalNewton(SubsampledNewtonCG):
         l1_of = np.zeros(self.shape)
         l1_of[:, :d] = self.l1_column
         self.l1_of = l1_of.ravel()
-        self.ridge = self.l2_weights.ravel()
         # A common shift of one feature's weights over all the classes moves
         # only the penalty (three or more classes, all with a logit).
         self.shiftable = n_logits >= 3 and problem.n_features > 0
         if not sample:
-            self.hessian_cost = max(1.0, n_logits * width / 4)
+            self.hessian_cost = full_hessian_cost(self.shape)
 
     def setup(self, x):
         if self.sample:
@@ -125,7 +124,7 @@ class ProximalNewton(SubsampledNewtonCG):
         super()._draw(m)
         self.form = HessianForm(self.problem.loss, self.X, self.weight)
         # Forming the Hessian on the sample: its share of p / 4 passes.
-        self.hessian_cost *= max(1.0, self.shape[0] * self.shape[1] / 4)
+        self.hessian_cost *= full_hessian_cost(self.shape)
 
     def after_iteration(self, before, after):
         if self.sample:
@@ -144,7 +143,7 @@ class ProximalNewton(SubsampledNewtonCG):
         self.bridge.n_hessian_products += 1
         self.work += self.hessian_cost
         H = self.form.at(P)
-        H.flat[:: H.shape[0] + 1] += self.ridge
+        H.flat[:: H.shape[0] + 1] += self.l2_weights.ravel()
         return H
 
     def direction(self, x, g):
@@ -190,22 +189,13 @@ class ProximalNewton(SubsampledNewtonCG):
             moved = self._best_shifts(u, x, H) if self.shiftable else 0.0
             if moved:
                 r = g + H @ (u - x)
-            for v in self.flat:
-                m = self._line_minimum(u, v, H @ v, r)
-                if m:
-                    moved = max(moved, m)
+            for v in self._valleys(u, previous):
+                step = self._line_minimum(u, v, H @ v, r)
+                if step:
+                    moved = max(moved, step)
                     r = g + H @ (u - x)
-            if previous is not None:
-                # Where coordinate descent crawls along a valley of the model
-                # (collinear features), its sweeps repeat the same move:
-                # follow that move to the model's minimum along it.
-                v = u - previous
-                if v.any():
-                    moved = max(moved, self._line_minimum(u, v, H @ v, r))
             previous = u.copy()
-            if moved:
-                r = g + H @ (u - x)
-                largest = max(largest, moved)
+            largest = max(largest, moved)
             first = largest if first is None else first
             step = u - x
             q = float(g @ step + 0.5 * step @ (r - g) + l1_of @ np.abs(u))
@@ -221,6 +211,19 @@ class ProximalNewton(SubsampledNewtonCG):
             # or with a model gradient beyond the L1 threshold.
             coordinates, full_sweep = active, False
         return u
+
+    def _valleys(self, u, previous):
+        """Directions along which coordinate descent would crawl, read as ``u`` moves.
+
+        The dependent columns of ``[X 1]``, then the sweep's own move: along
+        a valley of the model (collinear features) the sweeps repeat the
+        same move, which is followed to the model's minimum along it.
+        """
+        yield from self.flat
+        if previous is not None:
+            move = u - previous  # after the moves along the columns above
+            if move.any():
+                yield move
 
     def _line_minimum(self, u, v, Hv, r):
         """Move ``u`` to the model's minimum along ``v``; returns the largest move.
@@ -270,7 +273,7 @@ class ProximalNewton(SubsampledNewtonCG):
         1e-6 per iteration). Its exact minimum, per column, is a 1-D convex
         piecewise quadratic. Returns the largest move.
         """
-        n_logits, width = self.shape
+        n_logits = self.shape[0]
         d = self.problem.n_features
         U = u.reshape(self.shape)
         W = U[:, :d]
