@@ -88,10 +88,14 @@ def keyword_error(cls, params, method=None):
     Keywords that ``cls.__init__`` takes (a subclass may add one) are never
     refused, nor is anything when ``__init__`` takes ``**kwargs``.
     """
+    table = cls._logistic_regression_keywords
+    # The signature is read only when a keyword could be refused: every
+    # construction (clone, grid search) passes here.
+    if not any(name in table for name in params):
+        return None
     signature = inspect.signature(cls.__init__).parameters
     if any(p.kind is p.VAR_KEYWORD for p in signature.values()):
         return None
-    table = cls._logistic_regression_keywords
     found = [name for name in params if name in table and name not in signature]
     if not found:
         return None
