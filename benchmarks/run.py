@@ -77,6 +77,10 @@ def parse_args(argv=None):
                         help="SoftmaxClassifierCV beside LogisticRegressionCV and a grid "
                              "search (cv_speed.py), into cv_speed.md (default: on, "
                              "off with --quick)")
+    parser.add_argument("--default-path", choices=["on", "off"], default=None,
+                        help="SoftmaxClassifier() against LogisticRegression() at their "
+                             "defaults, with the L1 case against saga (default_path.py), into "
+                             "default_path.md (default: on, off with --quick)")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--output", type=Path, help="results folder "
                         "(default benchmarks/results, or benchmarks/results/quick)")
@@ -337,6 +341,16 @@ def run_cv(args):
     (args.output / "cv_speed.md").write_text(cv_speed.report(rows, blas, command))
 
 
+def run_default_path(args, commit):
+    """The default-path study of default_path.py, written beside the results."""
+    import default_path
+
+    with threadpool_limits(limits=1):
+        rows = default_path.run(args.quick, 7, 10.0, None)
+        l1_row = None if args.quick else default_path.l1_case(7, 10.0)
+    default_path.write(rows, args.quick, l1_row, args.output, commit)
+
+
 def main(argv=None):
     args = parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -357,6 +371,9 @@ def main(argv=None):
         run_thread_study(args, thread_rows, save)
     if args.cv == "on" or (args.cv is None and not args.quick):
         run_cv(args)
+    if args.default_path == "on" or (args.default_path is None and not args.quick):
+        # The commit read when the run started: its own results are edits by now.
+        run_default_path(args, env["softmax_regression_git"])
     env["complete"] = True
     save()
     if not args.no_plots:

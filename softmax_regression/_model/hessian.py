@@ -63,6 +63,11 @@ class HessianForm:
         self.cached = self.outer = None
         if isinstance(X, np.ndarray) and n * width * 8 <= _CACHE_BYTES:
             self.cached = (_with_ones(X, loss.fit_intercept), host_float64(sample_weight))
+            if K == 1:
+                # One logit: the Hessian is [X 1]^T diag(v) [X 1], one product
+                # from the transposed copy (faster on small tables than
+                # forming sqrt(v) [X 1] for a symmetric product).
+                self.cached_T = np.ascontiguousarray(self.cached[0].T)
             if K > 1 and n * width * width * 8 <= _OUTER_BYTES:
                 # Each row's x x^T, once: every Hessian is then one product
                 # (n x K^2)^T (n x width^2), whatever K. Building it costs
@@ -83,6 +88,13 @@ class HessianForm:
         K, width = self.K, self.width
         if self.outer is not None:
             return self._from_outer(host_float64(P))
+        if self.cached is not None and K == 1:
+            p = host_float64(P)[:, 0]
+            H = (self.cached_T * (self.cached[1] * p * (1.0 - p))) @ self.cached[0]
+            # Symmetric to the last bit, as a symmetric product would be.
+            H += H.T
+            H *= 0.5
+            return H
         H = np.zeros((K * width, K * width))
         if self.cached is not None:
             self._add_dense_block(H, *self.cached, host_float64(P))
