@@ -11,6 +11,11 @@ from .._utils.namespace import namespace
 from .penalties import ElasticNet
 
 
+# The largest X (in bytes) of which a problem keeps a transposed copy: as the
+# Hessian's cache of X (see _model/hessian.py), small tables only.
+TRANSPOSED_BYTES = 2**22
+
+
 @dataclass(frozen=True)
 class SoftmaxProblem:
     """Minimize ``sum_i w_i CE_i(coef) + penalty(W)`` over a 2-D ``coef``.
@@ -56,6 +61,7 @@ class SoftmaxProblem:
         # The cached namespace is a module: pickles carry the arrays only.
         state = dict(self.__dict__)
         state.pop("namespace_and_device", None)
+        state.pop("transposed_X", None)
         return state
 
     @cached_property
@@ -63,6 +69,20 @@ class SoftmaxProblem:
         """The array namespace and device of the problem's arrays."""
         xp, _, device = get_namespace_and_device(self.Y)
         return xp, device
+
+    @cached_property
+    def transposed_X(self):
+        """A C-contiguous copy of ``X.T`` for small dense NumPy X, else None.
+
+        The first product of every pass, ``W X^T``, runs about twice as fast
+        on it (digits: 31 us against 61 us per pass, float32 16 against 70).
+        Kept only up to :data:`TRANSPOSED_BYTES`, so that a large X is never
+        copied; built on the first pass of the problem.
+        """
+        X = self.X
+        if isinstance(X, np.ndarray) and X.ndim == 2 and X.nbytes <= TRANSPOSED_BYTES:
+            return np.ascontiguousarray(X.T)
+        return None
 
     @property
     def n_features(self):
@@ -93,7 +113,8 @@ class SoftmaxProblem:
 
     def objective(self, coef):
         """Full objective: loss plus smooth and non-smooth penalty."""
-        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight, self.offset)
+        loss = self.loss.loss(coef, self.X, self.Y, self.sample_weight, self.offset,
+                              self.transposed_X)
         return loss + self.penalty.value(self.weights(coef))
 
     def add_smooth_penalty(self, value, G, coef):
@@ -116,7 +137,8 @@ class SoftmaxProblem:
 
     def loss_gradient(self, coef):
         """The loss's value and gradient (no penalty), from one pass over the data."""
-        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight, self.offset)
+        return self.loss.loss_gradient(coef, self.X, self.Y, self.sample_weight, self.offset,
+                                       self.transposed_X)
 
     def smooth_value_gradient(self, coef):
         """Value and gradient of loss plus the smooth (L2) part of the penalty."""
@@ -126,7 +148,7 @@ class SoftmaxProblem:
     def loss_gradient_hessp(self, coef):
         """The loss's value, gradient and Hessian-vector closure (no penalty)."""
         return self.loss.loss_gradient_hessian_product(coef, self.X, self.Y, self.sample_weight,
-                                                       self.offset)
+                                                       self.offset, self.transposed_X)
 
     def class_totals(self):
         """Total (normalized) sample weight of each class, as a host NumPy array."""

@@ -122,6 +122,32 @@ def test_every_path_agrees(path, n_classes, fit_intercept, dtype, sparse):
     dR = (dR - ref_P * dR.sum(axis=1, keepdims=True)) * w[:, None]
     ref_HV = loss._transpose_product(dR, X)
     np.testing.assert_allclose(HV, ref_HV, rtol=rtol, atol=rtol * np.abs(ref_HV).max())
+    if not sparse:
+        # With the problem's C-contiguous copy of X.T for the first product.
+        XT = np.ascontiguousarray(X.T)
+        value3, G3 = loss.loss_gradient(coef, X, Y, w, XT=XT)
+        assert value3 == pytest.approx(ref_value, rel=rtol)
+        np.testing.assert_allclose(G3, ref_G, rtol=rtol, atol=rtol * np.abs(ref_G).max())
+        assert loss.loss(coef, X, Y, w, XT=XT) == pytest.approx(ref_value, rel=rtol)
+        value4, G4, P4 = loss.loss_gradient_proba(coef, X, Y, w, XT=XT)
+        assert value4 == pytest.approx(ref_value, rel=rtol)
+        np.testing.assert_allclose(P4, ref_P, rtol=rtol, atol=rtol)
+
+
+def test_a_problem_keeps_a_transposed_copy_of_small_dense_x_only(monkeypatch):
+    from softmax_regression._model import problem as problem_module
+
+    X, y, w = _data(3, np.float64, sparse=False)
+    problem = prepare(SoftmaxClassifier(), X, y, w).problem
+    XT = problem.transposed_X
+    assert XT.flags.c_contiguous and np.array_equal(XT, X.T)
+    assert problem.transposed_X is XT  # made once per problem
+    # Pickles (process pools, dask) carry the data only.
+    assert "transposed_X" not in problem.__getstate__()
+    sparse_problem = prepare(SoftmaxClassifier(), sp.csr_array(X), y, w).problem
+    assert sparse_problem.transposed_X is None
+    monkeypatch.setattr(problem_module, "TRANSPOSED_BYTES", X.nbytes - 1)
+    assert prepare(SoftmaxClassifier(), X, y, w).problem.transposed_X is None
 
 
 @pytest.mark.parametrize("path", PATHS, indirect=True)
