@@ -1,6 +1,5 @@
 """SoftmaxClassifierCV: C and l1_ratio chosen by cross-validation along a path."""
 
-import dataclasses
 import math
 from numbers import Integral, Real
 
@@ -376,7 +375,7 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         i, j = best_summed_point(scores)
         C, l1_ratio = float(Cs[i]), float(l1_ratios[j])
         xp, device = problem.namespace_and_device
-        full = dataclasses.replace(problem, penalty=penalty_from_params(
+        full = problem.with_penalty(penalty_from_params(
             C, l1_ratio, *total, factor=problem.penalty.factor))
         coef0 = xp.asarray(coefs_paths[:, j, i].mean(axis=0), dtype=problem.dtype, device=device)
         iterations = None if tasks is None else tasks.refit(full, classes, coef0, self.max_iter)

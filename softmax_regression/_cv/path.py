@@ -2,11 +2,10 @@
 
 A fold's training rows are cut once from the problem prepared on all the
 data; only the penalty changes from one point of the grid to the next
-(``dataclasses.replace``), so the data are validated, encoded and weighed
+(``SoftmaxProblem.with_penalty``), so the data are validated, encoded and weighed
 once per fit, not once per point.
 """
 
-import dataclasses
 import inspect
 import math
 from dataclasses import dataclass
@@ -283,10 +282,8 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     for i in _order(Cs):
         along_l1 = None
         for j in _order(l1_ratios):
-            point = dataclasses.replace(
-                fold, penalty=penalty_from_params(float(Cs[i]), float(l1_ratios[j]),
-                                                    *fold_total, factor=fold.penalty.factor)
-            )
+            point = fold.with_penalty(penalty_from_params(
+                float(Cs[i]), float(l1_ratios[j]), *fold_total, factor=fold.penalty.factor))
             history = along_C.get(j, [])
             previous = history[-1][1] if history else None
             along_C_starts = [previous] + extrapolations(history, float(Cs[i]))

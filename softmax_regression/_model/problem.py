@@ -70,6 +70,12 @@ class SoftmaxProblem:
         xp, _, device = get_namespace_and_device(self.Y)
         return xp, device
 
+    def with_penalty(self, penalty):
+        """The same data under another penalty (a path over C), sharing the copy of X.T."""
+        other = replace(self, penalty=penalty)
+        other.__dict__["transposed_X"] = self.transposed_X
+        return other
+
     @cached_property
     def transposed_X(self):
         """A C-contiguous copy of ``X.T`` for small dense NumPy X, else None.

@@ -142,6 +142,8 @@ def test_a_problem_keeps_a_transposed_copy_of_small_dense_x_only(monkeypatch):
     XT = problem.transposed_X
     assert XT.flags.c_contiguous and np.array_equal(XT, X.T)
     assert problem.transposed_X is XT  # made once per problem
+    # A path over C changes the penalty only: the copy goes along.
+    assert problem.with_penalty(problem.penalty).transposed_X is XT
     # Pickles (process pools, dask) carry the data only.
     assert "transposed_X" not in problem.__getstate__()
     sparse_problem = prepare(SoftmaxClassifier(), sp.csr_array(X), y, w).problem
