@@ -32,7 +32,7 @@ from scipy.linalg.lapack import dpotrf as potrf, dpotrs as potrs
 from sklearn.utils import check_random_state
 
 from .._model.hessian import HessianForm, hessian_diagonal
-from .._utils.arrays import take_rows
+from .._utils.arrays import take_rows, transposed_rows
 from .._utils.threads import solver_threads
 from ._lbfgs_core import LineSearchFailure, line_search
 from ._overflow import overflow_is_an_error
@@ -279,6 +279,8 @@ class SubsampledNewtonCG(NewtonSolver):
     def __init__(self, problem, *, random_state=None, **kwargs):
         super().__init__(problem, **kwargs)
         self.random_state = 0 if random_state is None else random_state
+        # A C-contiguous copy of the sample's X.T, for dense NumPy X.
+        self.XT = None
 
     @classmethod
     def sample_size(cls, n_samples):
@@ -316,11 +318,18 @@ class SubsampledNewtonCG(NewtonSolver):
                 rows = None  # every sampled row has weight 0: use them all
         if rows is None:
             self.X, self.weight, self.offset = problem.X, weight, problem.offset
+            self.XT = problem.transposed_X
         else:
             # One copy of the sampled rows of X for the whole solve; the weights are
             # rescaled to the full data's total, so that the sampled Hessian
-            # estimates the full one.
-            self.X = take_rows(problem.X, rows, xp, device)
+            # estimates the full one. Dense NumPy rows are kept transposed (X
+            # is then a view of the copy): the products take the passes'
+            # K-major layout.
+            if isinstance(problem.X, np.ndarray):
+                self.XT = transposed_rows(problem.X, rows)
+                self.X = self.XT.T
+            else:
+                self.X = take_rows(problem.X, rows, xp, device)
             self.weight = sampled * (float(xp.sum(weight)) / total)
             self.offset = (None if problem.offset is None
                            else take_rows(problem.offset, rows, xp, device))
@@ -343,7 +352,7 @@ class SubsampledNewtonCG(NewtonSolver):
         bridge.n_hessian_products += 1
         self.work += self.hessian_cost
         HV = bridge._to_host(self.problem.loss.hessian_product(
-            bridge._to_problem(V), self.X, P, self.weight))
+            bridge._to_problem(V), self.X, P, self.weight, XT=self.XT))
         return HV + self.l2_weights * V
 
     def _proba_and_diagonal(self, x):

@@ -45,3 +45,15 @@ def take_rows(A, rows, xp, device=None):
     if isinstance(rows, np.ndarray):
         rows = xp.asarray(rows, device=device)
     return xp.take(A, rows, axis=0)
+
+
+def transposed_rows(X, rows, block=4096):
+    """``X[rows].T`` of a dense NumPy ``X`` as a C-contiguous array.
+
+    Gathered a block of rows at a time, so that no temporary of the whole
+    selection's size exists beside the result.
+    """
+    out = np.empty((X.shape[1], len(rows)), dtype=X.dtype)
+    for start in range(0, len(rows), block):
+        out[:, start:start + block] = X[rows[start:start + block]].T
+    return out

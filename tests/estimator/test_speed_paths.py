@@ -132,6 +132,20 @@ def test_every_path_agrees(path, n_classes, fit_intercept, dtype, sparse):
         value4, G4, P4 = loss.loss_gradient_proba(coef, X, Y, w, XT=XT)
         assert value4 == pytest.approx(ref_value, rel=rtol)
         np.testing.assert_allclose(P4, ref_P, rtol=rtol, atol=rtol)
+        # The K-major Hessian product of a row sample kept transposed.
+        HV2 = loss.hessian_product(V, XT.T, P, w, XT=XT)
+        assert HV2.dtype == dtype
+        np.testing.assert_allclose(HV2, ref_HV, rtol=rtol, atol=rtol * np.abs(ref_HV).max())
+
+
+def test_transposed_rows_gathers_in_blocks():
+    from softmax_regression._utils.arrays import transposed_rows
+
+    X = np.arange(70.0).reshape(10, 7).astype(np.float32)
+    rows = np.array([0, 3, 4, 9])
+    out = transposed_rows(X, rows, block=3)
+    assert out.flags.c_contiguous and out.dtype == np.float32
+    np.testing.assert_array_equal(out, X[rows].T)
 
 
 def test_a_problem_keeps_a_transposed_copy_of_small_dense_x_only(monkeypatch):

@@ -44,3 +44,23 @@ def test_ratios(tmp_path, targets):
     assert f32[4].strip() == "0.25 (met)" and f32[5].strip().startswith("no (+2.5e-01)")
     assert f32[7].strip() == "4.00 (met)"
     assert f64[3].strip() == "1.10 (met)"
+
+
+def test_the_default_column_is_solver_auto_held_to_1e7(tmp_path, targets):
+    rows = [
+        _row("softmax_regression", "lbfgs", "float64", "default", 1.0, 0.5),
+        _row("softmax_regression", "auto", "float64", "default", 3.0, 0.60000005),
+        _row("sklearn.LogisticRegression", "lbfgs", "float64", "default", 4.0, 0.6),
+        _row("softmax_regression", "lbfgs", "float32", "default", 1.0, 0.5),
+        _row("softmax_regression", "auto", "float32", "default", 1.0, 0.6001),
+        _row("sklearn.LogisticRegression", "lbfgs", "float32", "default", 4.0, 0.6),
+    ]
+    with open(tmp_path / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = targets.table(targets.load(tmp_path)).splitlines()
+    f64, f32 = lines[2].split("|"), lines[3].split("|")
+    # auto's time and objective, not lbfgs's: 8e-8 above LR's is within 1e-7.
+    assert f64[4].strip() == "0.75 (not met)" and f64[5].strip() == "yes"
+    assert f32[4].strip() == "0.25 (met)" and f32[5].strip() == "no (+1.7e-04)"
