@@ -144,3 +144,28 @@ def sum_over_blocks(evaluate, blocks, threads):
     for part in runs:
         total.add(part.value, part.array)
     return total.value, total.array
+
+
+class RowSlices:
+    """Row slices ``(X, Y, sample_weight, offset)[start:stop]`` of one pass's arrays.
+
+    The whole range hands back the arrays themselves (no copy of a sparse X);
+    a missing offset stays None. With ``XT``, a C-contiguous copy of ``X.T``,
+    :meth:`transposed` gives the block's columns of it.
+    """
+
+    def __init__(self, X, Y, sample_weight, offset=None, XT=None):
+        self.arrays = (X, Y, sample_weight, offset)
+        self.n = X.shape[0]
+        self.XT = XT
+
+    def __call__(self, start, stop):
+        if start == 0 and stop == self.n:
+            return self.arrays
+        return tuple(None if a is None else a[start:stop] for a in self.arrays)
+
+    def transposed(self, start, stop):
+        """Columns ``start:stop`` of the copy of ``X.T``, or None without one."""
+        if self.XT is None or (start == 0 and stop == self.n):
+            return self.XT
+        return self.XT[:, start:stop]

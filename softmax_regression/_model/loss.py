@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import kernels as _kernels
-from .blocks import plan, sum_over_blocks
+from .blocks import RowSlices, plan, sum_over_blocks
 from .hessian import hessian_diagonal
 from .._utils.compat import _convert_to_numpy, device
 from .._utils.namespace import namespace
@@ -260,7 +260,7 @@ class LinearSoftmaxLoss:
 
     def loss(self, coef, X, Y, sample_weight, offset=None, XT=None):
         """Value of ``sum_i s_i CE_i``; ``XT`` an optional C-contiguous copy of ``X.T``."""
-        rows = _Rows(X, Y, sample_weight, offset, XT)
+        rows = RowSlices(X, Y, sample_weight, offset, XT)
         return float(self._map_reduce(
             lambda start, stop: (self._block_value(coef, *rows(start, stop),
                                                    XT=rows.transposed(start, stop)), None), X
@@ -273,7 +273,7 @@ class LinearSoftmaxLoss:
         weighted residual ``R = s * (P - Y)``. ``XT``: an optional
         C-contiguous copy of ``X.T`` for the first product.
         """
-        rows = _Rows(X, Y, sample_weight, offset, XT)
+        rows = RowSlices(X, Y, sample_weight, offset, XT)
 
         return self._map_reduce(
             lambda start, stop: self._block_loss_gradient(
@@ -309,7 +309,7 @@ class LinearSoftmaxLoss:
         that keeps them (row chunks on dask workers) computes Hessian
         products at ``coef`` without recomputing the logits.
         """
-        rows = _Rows(X, Y, sample_weight, offset, XT)
+        rows = RowSlices(X, Y, sample_weight, offset, XT)
         path = self._block_path(X, Y, sample_weight)
 
         if path == "k-major":
@@ -348,7 +348,7 @@ class LinearSoftmaxLoss:
         """
         if XT is not None:
             return self._kmajor_hessian_product(V, X, XT, P, sample_weight)
-        rows = _Rows(X, P, sample_weight)
+        rows = RowSlices(X, P, sample_weight)
 
         def evaluate(start, stop):
             Xb, Pb, sb, _ = rows(start, stop)
@@ -478,40 +478,3 @@ class LinearSoftmaxLoss:
             if center_weights:
                 W = W - xp.mean(W, axis=0)
         return xp.asarray(W, copy=True), xp.asarray(intercept, copy=True)
-
-
-class _Rows:
-    """Row slices ``(X, Y, sample_weight, offset)[start:stop]`` of one pass's arrays.
-
-    The whole range hands back the arrays themselves (no copy of a sparse X);
-    a missing offset stays None.
-    """
-
-    def __init__(self, X, Y, sample_weight, offset=None, XT=None):
-        self.arrays = (X, Y, sample_weight, offset)
-        self.n = X.shape[0]
-        self.XT = XT
-
-    def __call__(self, start, stop):
-        if start == 0 and stop == self.n:
-            return self.arrays
-        return tuple(None if a is None else a[start:stop] for a in self.arrays)
-
-    def transposed(self, start, stop):
-        """Columns ``start:stop`` of the copy of ``X.T``, or None without one."""
-        if self.XT is None or (start == 0 and stop == self.n):
-            return self.XT
-        return self.XT[:, start:stop]
-
-
-def _sum_parts(parts):
-    """``(sum of values, sum of arrays)`` of NumPy block results, in block order.
-
-    The arrays (gradient-shaped, small) are summed in float64 and returned in
-    their own dtype.
-    """
-    value = sum(part[0] for part in parts)
-    total = np.zeros(parts[0][1].shape, dtype=np.float64)
-    for part in parts:
-        total += part[1]
-    return value, total.astype(parts[0][1].dtype, copy=False)
