@@ -24,6 +24,16 @@ def _row(library, solver, dtype, tol_setting, seconds, objective, time_to_target
                 n_samples=1000, n_features=10, n_classes=3)
 
 
+def _table_rows(tmp_path, targets, rows):
+    """The float64 and float32 lines of targets.py's table of ``rows``, split into cells."""
+    with open(tmp_path / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = targets.table(targets.load(tmp_path)).splitlines()
+    return lines[2].split("|"), lines[3].split("|")
+
+
 def test_ratios(tmp_path, targets):
     rows = [
         _row("softmax_regression", "lbfgs", "float64", "default", 1.0, 0.5),
@@ -33,12 +43,7 @@ def test_ratios(tmp_path, targets):
         _row("softmax_regression", "newton-cg", "float64", "tight", 1.0, 0.5, 1.0),
         _row("sklearn.LogisticRegression", "saga", "float64", "tight", 3.0, 0.5, 3.0),
     ]
-    with open(tmp_path / "results.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = targets.table(targets.load(tmp_path)).splitlines()
-    f64, f32 = lines[2].split("|"), lines[3].split("|")
+    f64, f32 = _table_rows(tmp_path, targets, rows)
     assert f64[4].strip() == "0.25 (met)" and f64[5].strip() == "yes"
     assert f64[6].strip() == "0.33 (met)"
     assert f32[4].strip() == "0.25 (met)" and f32[5].strip().startswith("no (+2.5e-01)")
@@ -55,12 +60,7 @@ def test_the_default_column_is_solver_auto_held_to_1e7(tmp_path, targets):
         _row("softmax_regression", "auto", "float32", "default", 1.0, 0.6001),
         _row("sklearn.LogisticRegression", "lbfgs", "float32", "default", 4.0, 0.6),
     ]
-    with open(tmp_path / "results.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = targets.table(targets.load(tmp_path)).splitlines()
-    f64, f32 = lines[2].split("|"), lines[3].split("|")
+    f64, f32 = _table_rows(tmp_path, targets, rows)
     # auto's time and objective, not lbfgs's: 8e-8 above LR's is within 1e-7.
     assert f64[4].strip() == "0.75 (not met)" and f64[5].strip() == "yes"
     assert f32[4].strip() == "0.25 (met)" and f32[5].strip() == "no (+1.7e-04)"
