@@ -160,3 +160,55 @@ def test_the_documented_default_path_table_is_the_committed_run():
     assert rows(section) == rows(committed) and len(rows(committed)) >= 12
     commit = re.search(r"Commit (\w+);", committed).group(1)
     assert f"commit {commit}" in section
+
+
+def _default_path_ratios():
+    """``{(problem, dtype): (time / LR, objective vs LR)}`` of the committed default-path run."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    ratios = {}
+    for line in (root / "benchmarks/results/default_path.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 10 and cells[1] in ("float64", "float32"):
+            time_ratio = float(re.match(r"[0-9.]+", cells[8]).group())
+            ratios[cells[0], cells[1]] = (time_ratio, float(re.match(r"[-+0-9.e]+", cells[9]).group()))
+    return ratios
+
+
+def _span(values):
+    low, high = min(values), max(values)
+    return f"{low:.2f}x" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}x to {high:.2f}x"
+
+
+def test_the_readme_quotes_the_committed_default_path_run():
+    root = Path(__file__).resolve().parents[2]
+    readme = " ".join((root / "README.md").read_text().split())
+    ratios = _default_path_ratios()
+
+    def span(*problems):
+        return _span([time for (name, _), (time, _) in ratios.items() if name in problems])
+
+    for claim in (f"on the 500,000-row problem it takes {span('tall')} its time",
+                  f"on the 100,000-row one {span('medium')}",
+                  f"on iris, wine and breast_cancer {span('iris', 'wine', 'breast_cancer')}",
+                  f"on digits it takes {span('digits')}",
+                  f"on the sparse problem {span('sparse')}"):
+        assert claim in readme, claim
+
+
+def test_the_readme_quotes_the_committed_cv_run():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    readme = " ".join((root / "README.md").read_text().split())
+    ratios = {}
+    for line in (root / "benchmarks/results/cv_speed.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 9 and cells[0] in ("wine", "digits", "medium"):
+            ratios[cells[0]] = float(re.match(r"[0-9.]+", cells[7]).group())
+    assert set(ratios) == {"wine", "digits", "medium"}
+    small = _span([ratios["wine"], ratios["digits"]])
+    claim = (f"in {small} `LogisticRegressionCV`'s time on wine and digits, "
+             f"{ratios['medium']:.2f}x on 100,000 rows")
+    assert claim in readme, claim
