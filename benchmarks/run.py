@@ -346,8 +346,9 @@ def run_default_path(args, commit):
     import default_path
 
     with threadpool_limits(limits=1):
-        rows = default_path.run(args.quick, 7, 10.0, None)
-        l1_row = None if args.quick else default_path.l1_case(7, 10.0)
+        budget = (default_path.REPEATS, default_path.TIME_BUDGET)
+        rows = default_path.run(args.quick, *budget, None)
+        l1_row = None if args.quick else default_path.l1_case(*budget)
     default_path.write(rows, args.quick, l1_row, args.output, commit)
 
 
