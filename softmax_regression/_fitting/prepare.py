@@ -100,7 +100,10 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     sample_weight = move_to(sample_weight, xp=xp, device=device)
     features = {}
     if reset:
-        features = {"feature_names_in_": _get_feature_names(X)}
+        # An array has no feature names (the check costs more than a pass on
+        # a small table).
+        names = None if isinstance(X, np.ndarray) else _get_feature_names(X)
+        features = {"feature_names_in_": names}
     X, y = validate_data(
         estimator, X, y, accept_sparse=ACCEPTED_SPARSE, dtype=float_dtypes(X), reset=reset
     )
@@ -125,17 +128,25 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     y_index = move_to(y_index, xp=xp, device=device)
     factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
     offset = checked_offset(offset, X.shape[0], classes.shape[0], X)
-    weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight)
+    weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
+                                             namespace_device=(xp, device))
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     return _prepared(estimator, X, loss.one_hot(y_index, X.dtype), weights, scale, loss,
                      classes, features, check_classes=classes_from_y,
-                     weight_before=weight_before, factor=factor, offset=offset)
+                     weight_before=weight_before, factor=factor, offset=offset,
+                     namespace_device=(xp, device))
 
 
 def _prepared(estimator, X, Y, weights, scale, loss, classes, features, *, check_classes,
-              weight_before, factor, offset):
-    """The :class:`Prepared` problem of checked targets and weights."""
-    xp, _, _ = get_namespace_and_device(X)
+              weight_before, factor, offset, namespace_device=None):
+    """The :class:`Prepared` problem of checked targets and weights.
+
+    ``namespace_device``: X's ``(namespace, device)`` where the caller has them.
+    """
+    if namespace_device is None:
+        xp, _, device = get_namespace_and_device(X)
+        namespace_device = (xp, device)
+    xp = namespace_device[0]
     relative_total = float(xp.sum(weights))
     total = scale * relative_total  # inf for weights near the largest float: no penalty
     factors = (weight_before + total,) if weight_before else (scale, relative_total)
@@ -149,6 +160,8 @@ def _prepared(estimator, X, Y, weights, scale, loss, classes, features, *, check
         penalty=penalty_from_params(estimator.C, estimator.l1_ratio, *factors, factor=factor),
         offset=offset,
     )
+    # The problem's arrays are X's: its namespace is known.
+    problem.__dict__["namespace_and_device"] = namespace_device
     if check_classes:
         _check_weighted_classes(problem, classes)
     return Prepared(problem=problem, classes=classes, total=total, features=features,
@@ -185,7 +198,8 @@ def _prepare_soft(estimator, X, y, sample_weight, *, classes, reset, weight_befo
                      factor=factor, offset=offset)
 
 
-def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
+def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
+                            namespace_device=None):
     """``sample_weight * class_weight`` divided by its largest value, and that value.
 
     Dividing by the largest weight first keeps every later sum finite for
@@ -201,7 +215,10 @@ def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight):
     """
     weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
     # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
-    xp, _, device = get_namespace_and_device(X)
+    if namespace_device is None:
+        xp, _, device = get_namespace_and_device(X)
+    else:
+        xp, device = namespace_device
     weights = move_to(weights, xp=xp, device=device)
     if not bool(xp.all(xp.isfinite(weights))):
         raise ValueError("sample_weight contains NaN or infinity.")

@@ -114,12 +114,15 @@ class HessianForm:
     def _from_outer(self, P):
         # H = sum_i s_i J(p_i) kron x_i x_i^T: the (K x K) weights
         # s_i (diag(p_i) - p_i p_i^T) of every row against its x_i x_i^T.
+        # The weights are laid out (K, K, n), so that the product reads them
+        # as a plain (K^2 x n) matrix.
         K, width = self.K, self.width
-        s = self.cached[1]
-        M = -(s[:, None] * P)[:, :, None] * P[:, None, :]
-        M.reshape(-1, K * K)[:, :: K + 1] += s[:, None] * P
-        M = M.reshape(-1, K * K)
-        H = (M.T @ self.outer).reshape(K, K, width, width)
+        weighted = self.cached[1][:, None] * P
+        M = np.multiply(weighted.T[:, None, :], P.T[None, :, :])
+        M *= -1.0
+        M = M.reshape(K * K, -1)
+        M[:: K + 1] += weighted.T
+        H = (M @ self.outer).reshape(K, K, width, width)
         return H.transpose(0, 2, 1, 3).reshape(K * width, K * width)
 
     def _add_dense_block(self, H, Xb, sb, Pb):

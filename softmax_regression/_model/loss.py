@@ -180,13 +180,15 @@ class LinearSoftmaxLoss:
         if offset is not None:
             Zt += offset.T
         Yt = Y.T
+        # Array methods rather than numpy's functions: on small tables the
+        # calls, not the arithmetic, are the cost of a pass.
         true_logit = np.einsum("km,km->m", Zt, Yt)
-        m = np.max(Zt, axis=0)
+        m = Zt.max(axis=0)
         if self.pinned_reference:
             np.maximum(m, 0.0, out=m)  # the pinned logit 0 is in the maximum
         Zt -= m
         np.exp(Zt, out=Zt)
-        s = np.sum(Zt, axis=0)
+        s = Zt.sum(axis=0)
         if self.pinned_reference:
             s += np.exp(-m)
         # CE_i = m_i + log s_i - z_i[y_i], weighted, then summed in float64
@@ -196,7 +198,7 @@ class LinearSoftmaxLoss:
         per_sample += m
         per_sample -= true_logit
         per_sample *= sample_weight
-        value = float(np.sum(per_sample, dtype=np.float64))
+        value = float(per_sample.sum(dtype=np.float64))
         if not with_gradient:
             return value, None
         Zt /= s
@@ -204,9 +206,11 @@ class LinearSoftmaxLoss:
             proba_out[...] = Zt.T
         Zt -= Yt
         Zt *= sample_weight
-        G = Zt @ X
-        if self.fit_intercept:
-            G = np.concatenate([G, np.sum(Zt, axis=1)[:, None]], axis=1)
+        if not self.fit_intercept:
+            return value, Zt @ X
+        G = np.empty((Zt.shape[0], d + 1), dtype=Zt.dtype)
+        np.matmul(Zt, X, out=G[:, :d])
+        Zt.sum(axis=1, out=G[:, d])
         return value, G
 
     def _block_value_residual(self, coef, X, Y, sample_weight, offset, path):

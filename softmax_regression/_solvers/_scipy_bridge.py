@@ -51,7 +51,7 @@ class ScipyBridge:
             host = np.asarray(array, dtype=np.float64)
         else:
             host = np.asarray(_convert_to_numpy(array, self.xp), dtype=np.float64)
-        if not np.all(np.isfinite(host)):
+        if not np.isfinite(host).all():
             # Sparse products overflow silently (no floating-point flag).
             raise FloatingPointError("overflow in a gradient or Hessian product")
         return host

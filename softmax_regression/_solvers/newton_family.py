@@ -83,6 +83,13 @@ class NewtonSolver:
             problem.n_features)
         self.null_columns = self._null_columns()
         self.has_null_columns = bool(self.null_columns.any())
+        # Flat indices of the null columns' entries: one column of this
+        # (n_logits, n_null) array per null column. A projection is then one
+        # gather and one scatter (these solves run on small tables, where the
+        # number of numpy calls is the cost).
+        n_logits, width = self.shape
+        self.null_index = (np.arange(n_logits)[:, None] * width
+                           + np.flatnonzero(self.null_columns)[None, :])
         # What one Hessian product or factorization costs, in passes, and the
         # work done beyond the evaluations, in passes.
         self.hessian_cost = 1.0
@@ -99,12 +106,14 @@ class NewtonSolver:
         return mask
 
     def project(self, V):
-        """``V`` (2-D) with zero sum over the logits in the null columns."""
-        if self.has_null_columns:
-            V = V.copy()
-            columns = V[:, self.null_columns]
-            V[:, self.null_columns] = columns - columns.sum(axis=0) / V.shape[0]
-        return V
+        """``V`` (2-D, or flat) with zero sum over the logits in the null columns (a copy)."""
+        if not self.has_null_columns:
+            return V
+        flat = V.reshape(-1).copy()
+        columns = flat[self.null_index]
+        columns -= columns.sum(axis=0) / columns.shape[0]
+        flat[self.null_index] = columns
+        return flat.reshape(V.shape)
 
     def setup(self, x):
         """Prepare the variant's state before the first iteration."""
@@ -218,11 +227,12 @@ class ExactNewton(NewtonSolver):
         self.evaluate = self.bridge.value_gradient_with_hessp
         # Adding a multiple of the projector onto the shift direction of each
         # null column makes H definite without changing the step in the
-        # subspace the gradient lies in.
-        self.shift_projector = np.zeros((p, p))
-        for j in np.flatnonzero(self.null_columns):
-            index = np.arange(n_logits) * width + j
-            self.shift_projector[np.ix_(index, index)] = 1.0 / n_logits
+        # subspace the gradient lies in. The projector has 1 / n_logits
+        # between any two entries of the same null column: these flat
+        # positions of H.
+        index = self.null_index
+        self.shift_positions = (index[:, None, :] * p + index[None, :, :]).ravel()
+        self.l2_diagonal = self.l2_weights.ravel()
 
     def setup(self, x):
         # Within the solve's floating-point checks: squares of huge features
@@ -231,22 +241,28 @@ class ExactNewton(NewtonSolver):
         self.form = HessianForm(problem.loss, problem.X, problem.sample_weight)
 
     def inner_solve(self, x, g):
-        H = self.form.at(self.bridge.proba(x))
+        # Contiguous, so that its flat view below writes into it.
+        H = np.ascontiguousarray(self.form.at(self.bridge.proba(x)))
         self.bridge.n_hessian_products += 1
         self.work += self.hessian_cost
         p = H.shape[0]
-        H.flat[:: p + 1] += self.l2_weights.ravel()
+        flat = H.reshape(-1)
+        flat[:: p + 1] += self.l2_diagonal
         if self.has_null_columns:
-            H += max(float(np.trace(H)) / p, np.finfo(float).tiny) * self.shift_projector
-        rhs = self.project(-g.reshape(self.shape)).ravel()
+            shift = max(float(np.trace(H)) / p, np.finfo(float).tiny) / self.shape[0]
+            flat[self.shift_positions] += shift
+        # The gradient lies in the subspace already (to rounding); the
+        # projector's term sends any rounding outside it along the shift
+        # direction, which the projection of the step removes.
+        rhs = -g
         factor, info = potrf(H, lower=False, clean=False, overwrite_a=False)
         if info == 0:
             step, info = potrs(factor, rhs, lower=False)
-        if info != 0 or not np.all(np.isfinite(step)):
+        if info != 0 or not np.isfinite(step).all():
             # Singular along a direction the data do not determine (a constant
             # or duplicated feature without a penalty): the least-norm step.
             step = scipy.linalg.lstsq(H, rhs, cond=1e-12)[0]
-        return self.project(step.reshape(self.shape)).ravel()
+        return self.project(step)
 
 
 class SubsampledNewtonCG(NewtonSolver):
