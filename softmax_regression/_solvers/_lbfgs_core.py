@@ -71,6 +71,8 @@ class CurvatureMemory:
         # (g, S @ g, Y @ g) for the gradient of the last direction, or None
         # once the ring has changed since; only the kept pairs' slots count.
         self._products = None
+        # (g, direction) of the last direction, until the ring changes.
+        self._direction = None
 
     def __len__(self):
         return self._count
@@ -102,6 +104,7 @@ class CurvatureMemory:
         if not sy > np.finfo(float).eps * yy:
             return
         slot = self._next
+        self._direction = None
         old = self._products_at(g_old) if g_new is not None else None
         self._S[slot] = s
         self._Y[slot] = y
@@ -142,6 +145,7 @@ class CurvatureMemory:
     def clear(self):
         self._count = 0
         self._products = None
+        self._direction = None
 
     def for_objective(self, l2_strength, penalized):
         """The memory of an objective with another L2 strength (a copy).
@@ -180,6 +184,10 @@ class CurvatureMemory:
         """
         if not self._count:
             return -g
+        # The settle test of a converged iteration asks for the direction
+        # that the next iteration then takes: the same gradient, one solve.
+        if self._direction is not None and self._direction[0] is g:
+            return self._direction[1]
         order = self._order()
         block = np.ix_(order, order)
         SY = self._SY[block]
@@ -198,7 +206,9 @@ class CurvatureMemory:
         u_ring[order] = u
         top_ring = np.zeros(self.size)
         top_ring[order] = top
-        return -(gamma * (g - self._Y.T @ u_ring) + self._S.T @ top_ring)
+        d = -(gamma * (g - self._Y.T @ u_ring) + self._S.T @ top_ring)
+        self._direction = (g, d)
+        return d
 
 
 class LineSearchFailure(Exception):

@@ -322,3 +322,27 @@ def test_a_direction_at_another_gradient_is_not_mistaken_for_the_cached_one():
     memory.add(s, g_new - g, g_old=g, g_new=g_new)
     pairs.append((s, g_new - g))
     _assert_matches(memory, pairs, g_new)
+
+
+def test_the_direction_at_the_same_gradient_is_solved_once_until_the_ring_changes():
+    # The settle test and the next iteration ask for the direction at the
+    # same gradient: the second call returns the first's result; an add or
+    # a clear makes it stale.
+    n = 12
+    rng = np.random.default_rng(5)
+    memory = CurvatureMemory(4, 0.0, np.ones(n, dtype=bool))
+    pairs = []
+    for _ in range(3):
+        s = rng.normal(size=n)
+        memory.add(s, s + 0.1 * rng.normal(size=n))
+        pairs.append((s, memory.pairs()[1][-1]))
+    g = rng.normal(size=n)
+    assert memory.direction(g.copy()) is not memory.direction(g)  # another array: solved again
+    first = memory.direction(g)
+    assert memory.direction(g) is first
+    s = rng.normal(size=n)
+    memory.add(s, 3.0 * s)
+    pairs.append((s, 3.0 * s))
+    np.testing.assert_allclose(memory.direction(g), _two_loop(pairs, g), rtol=1e-10, atol=1e-12)
+    memory.clear()
+    np.testing.assert_array_equal(memory.direction(g), -g)
