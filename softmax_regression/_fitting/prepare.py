@@ -125,14 +125,17 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
         if unknown:
             raise ValueError(f"y contains labels that are not in classes={known}: {unknown}")
         y_index = encoder.transform(y)
-    y_index = move_to(y_index, xp=xp, device=device)
+    if not (isinstance(y_index, np.ndarray) and isinstance(X, np.ndarray)):
+        y_index = move_to(y_index, xp=xp, device=device)
     factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
     offset = checked_offset(offset, X.shape[0], classes.shape[0], X)
     weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
                                              namespace_device=(xp, device))
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
+    # Unweighted, every class read from y has rows, so positive weight.
+    unweighted = sample_weight is None and estimator.class_weight is None
     return _prepared(estimator, X, loss.one_hot(y_index, X.dtype), weights, scale, loss,
-                     classes, features, check_classes=classes_from_y,
+                     classes, features, check_classes=classes_from_y and not unweighted,
                      weight_before=weight_before, factor=factor, offset=offset,
                      namespace_device=(xp, device))
 
@@ -213,12 +216,14 @@ def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
     scale : float
         The largest weight.
     """
-    weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
-    # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
     if namespace_device is None:
         xp, _, device = get_namespace_and_device(X)
     else:
         xp, device = namespace_device
+    if sample_weight is None and estimator.class_weight is None:
+        return xp.ones(X.shape[0], dtype=X.dtype, device=device), 1.0
+    weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
+    # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
     weights = move_to(weights, xp=xp, device=device)
     if not bool(xp.all(xp.isfinite(weights))):
         raise ValueError("sample_weight contains NaN or infinity.")
