@@ -15,6 +15,7 @@ from sklearn.metrics import make_scorer
 from threadpoolctl import threadpool_limits
 
 from .._utils.arrays import take_rows
+from .._utils.namespace import clip
 from .._utils.compat import _convert_to_numpy, get_namespace_and_device
 from .._estimator import SoftmaxClassifier
 from .._model.softmax import log_softmax
@@ -168,11 +169,11 @@ class HeldOutScore:
         if self.scoring == "neg_log_loss":
             log_proba = log_softmax(self.loss.full_logits(coef, self.X, self.offset), axis=1)
             if self.soft is not None:
-                clipped = xp.clip(log_proba, min=self.log_eps, max=self.log_one_minus_eps)
+                clipped = clip(log_proba, self.log_eps, self.log_one_minus_eps)
                 return self._average(xp.sum(self.soft * clipped, axis=1))
             true = xp.take_along_axis(log_proba, self.y_index[:, None], axis=1)[:, 0]
             # log_loss clips the probabilities to [eps, 1 - eps].
-            per_sample = xp.clip(true, min=self.log_eps, max=self.log_one_minus_eps)
+            per_sample = clip(true, self.log_eps, self.log_one_minus_eps)
             return self._average(per_sample)  # neg_log_loss: the mean log-likelihood
         correct = self.loss.predicted_index(coef, self.X, self.offset) == self.y_index
         return self._average(xp.astype(correct, self.X.dtype))
@@ -334,18 +335,21 @@ def extrapolations(history, C):
     if not np.isfinite(C):
         return []
     predictions = []
+    x = math.log(C)
     for degree in range(1, MAX_DEGREE + 1):
         if len(history) <= degree:
             break
         nodes = history[-(degree + 1):]
-        logs = np.log([c for c, _ in nodes])
-        x = np.log(C)
-        if x in logs or np.unique(logs).size < logs.size:
+        logs = [math.log(c) for c, _ in nodes]
+        if x in logs or len(set(logs)) < len(logs):
             break  # a repeated C: nothing to extrapolate over
         prediction = None
         for k, (_, coef) in enumerate(nodes):
-            others = np.delete(logs, k)
-            weight = float(np.prod((x - others) / (logs[k] - others)))
+            # The Lagrange weight of node k (at most 3 nodes: plain floats).
+            weight = 1.0
+            for j, other in enumerate(logs):
+                if j != k:
+                    weight *= (x - other) / (logs[k] - other)
             prediction = weight * coef if prediction is None else prediction + weight * coef
         predictions.append(prediction)
     return predictions

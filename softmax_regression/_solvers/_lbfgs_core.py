@@ -62,12 +62,16 @@ class CurvatureMemory:
         self.l2_strength = float(l2_strength)
         self.penalized = penalized
         n = penalized.shape[0]
-        self._S = np.zeros((size, n))
-        self._Y = np.zeros((size, n))
+        # S and Y are the two halves of one array, so that a product of both
+        # with a vector is one matrix-vector product.
+        self._SY_rows = np.zeros((2 * size, n))
         self._SY = np.zeros((size, size))  # s_i' y_j, i no newer than j
         self._YY = np.zeros((size, size))  # y_i' y_j
         self._count = 0
         self._next = 0  # the ring slot the next pair goes to
+        # _order() and its (order, order) block, kept until the ring changes.
+        self._slots = np.arange(0)
+        self._block = None
         # (g, S @ g, Y @ g) for the gradient of the last direction, or None
         # once the ring has changed since; only the kept pairs' slots count.
         self._products = None
@@ -77,9 +81,24 @@ class CurvatureMemory:
     def __len__(self):
         return self._count
 
+    # Views, not attributes: a copy of the memory (a pickle) keeps them halves
+    # of its own array.
+    @property
+    def _S(self):
+        return self._SY_rows[: self.size]
+
+    @property
+    def _Y(self):
+        return self._SY_rows[self.size:]
+
     def _order(self):
         """Ring slots from the oldest pair to the newest."""
-        return (self._next - self._count + np.arange(self._count)) % self.size
+        return self._slots
+
+    def _ring_changed(self):
+        self._slots = (self._next - self._count + np.arange(self._count)) % self.size
+        self._block = None  # formed by the first direction that needs it
+        self._direction = None
 
     def pairs(self):
         """``(S, Y)`` with one pair per row, oldest first (copies)."""
@@ -104,7 +123,6 @@ class CurvatureMemory:
         if not sy > np.finfo(float).eps * yy:
             return
         slot = self._next
-        self._direction = None
         old = self._products_at(g_old) if g_new is not None else None
         self._S[slot] = s
         self._Y[slot] = y
@@ -129,11 +147,13 @@ class CurvatureMemory:
             # eps |g| / |y| instead of eps. Each entry is formed once, when
             # its pair arrives, so nothing accumulates; the diagonal (the
             # curvature test and the scaling gamma) is a direct dot product.
-            Sg, Yg = self._S @ g_new, self._Y @ g_new
+            both = self._SY_rows @ g_new
+            Sg, Yg = both[: self.size], both[self.size:]
             column, row = Sg - old[0], Yg - old[1]
             self._products = (g_new, Sg, Yg)
         else:
-            column, row = self._S @ y, self._Y @ y
+            both = self._SY_rows @ y
+            column, row = both[: self.size], both[self.size:]
             self._products = None
         self._SY[:, slot] = column
         self._YY[slot, :] = self._YY[:, slot] = row
@@ -141,11 +161,12 @@ class CurvatureMemory:
         self._YY[slot, slot] = yy
         self._next = (slot + 1) % self.size
         self._count = min(self._count + 1, self.size)
+        self._ring_changed()
 
     def clear(self):
         self._count = 0
         self._products = None
-        self._direction = None
+        self._ring_changed()
 
     def for_objective(self, l2_strength, penalized):
         """The memory of an objective with another L2 strength (a copy).
@@ -173,6 +194,7 @@ class CurvatureMemory:
         k = S.shape[0]
         other._S[:k], other._Y[:k], other._SY[:k, :k], other._YY[:k, :k] = S, Y, SY, YY
         other._count, other._next = k, k % self.size
+        other._ring_changed()
         return other
 
     def direction(self, g):
@@ -188,25 +210,29 @@ class CurvatureMemory:
         # that the next iteration then takes: the same gradient, one solve.
         if self._direction is not None and self._direction[0] is g:
             return self._direction[1]
-        order = self._order()
-        block = np.ix_(order, order)
+        order = self._slots
+        if self._block is None:
+            self._block = np.ix_(order, order)
+        block = self._block
         SY = self._SY[block]
         newest = order[-1]
         gamma = self._SY[newest, newest] / self._YY[newest, newest]
         products = self._products_at(g)
         if products is None:
-            products = self._S @ g, self._Y @ g
+            both = self._SY_rows @ g
+            products = both[: self.size], both[self.size:]
             self._products = (g, *products)
         Sg, Yg = products
         # dtrtrs reads only the upper triangle of S Y^T.
         u, _ = dtrtrs(SY, Sg[order])
         v = np.diag(SY) * u + gamma * (self._YY[block] @ u) - gamma * Yg[order]
         top, _ = dtrtrs(SY, v, trans=1)
-        u_ring = np.zeros(self.size)
-        u_ring[order] = u
-        top_ring = np.zeros(self.size)
-        top_ring[order] = top
-        d = -(gamma * (g - self._Y.T @ u_ring) + self._S.T @ top_ring)
+        # -H g = -gamma g + gamma Y^T u - S^T top, the last two as one product.
+        coefficients = np.zeros(2 * self.size)
+        coefficients[order] = -top
+        coefficients[self.size + order] = gamma * u
+        d = self._SY_rows.T @ coefficients
+        d -= gamma * g
         self._direction = (g, d)
         return d
 

@@ -704,3 +704,24 @@ def test_binary_accuracy_scores_read_the_class_at_logit_zero(weighted):
     assert near_zero > 0  # the test can see a threshold moved off 0
     best = int(np.argmax(model.scores_.sum(axis=0)[0]))
     assert model.C_ == model.Cs_[best]
+
+
+def test_extrapolations_reproduce_paths_linear_and_quadratic_in_log_c():
+    from softmax_regression._cv.path import extrapolations
+
+    Cs = [0.01, 0.1, 1.0]
+    base = np.arange(6.0).reshape(2, 3)
+    linear = [(C, base * (1 + np.log(C))) for C in Cs]
+    quadratic = [(C, base * (1 + np.log(C) ** 2)) for C in Cs]
+    C = 10.0
+    # Degree 1 from the last two points, degree 2 from the last three.
+    line, curve = extrapolations(linear, C)
+    np.testing.assert_allclose(line, base * (1 + np.log(C)), rtol=1e-12)
+    np.testing.assert_allclose(curve, base * (1 + np.log(C)), rtol=1e-12)
+    _, curve = extrapolations(quadratic, C)
+    np.testing.assert_allclose(curve, base * (1 + np.log(C) ** 2), rtol=1e-12)
+    # Nothing to extrapolate over: one point, a repeated C, C = inf.
+    assert extrapolations(linear[:1], C) == []
+    assert extrapolations(linear, 1.0) == []
+    assert extrapolations(linear[:2] + [linear[1]], C) == []
+    assert extrapolations(linear, np.inf) == []

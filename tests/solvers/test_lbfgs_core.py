@@ -346,3 +346,24 @@ def test_the_direction_at_the_same_gradient_is_solved_once_until_the_ring_change
     np.testing.assert_allclose(memory.direction(g), _two_loop(pairs, g), rtol=1e-10, atol=1e-12)
     memory.clear()
     np.testing.assert_array_equal(memory.direction(g), -g)
+
+
+def test_a_pickled_memory_gives_the_same_directions_and_keeps_learning():
+    import pickle
+
+    n = 15
+    rng = np.random.default_rng(6)
+    A = _quadratic(n, seed=6)
+    memory = CurvatureMemory(3, 0.0, np.ones(n, dtype=bool))
+    pairs = []
+    for _ in range(4):
+        s = rng.normal(size=n)
+        memory.add(s, A @ s)
+        pairs.append((s, A @ s))
+    copy = pickle.loads(pickle.dumps(memory))
+    g = rng.normal(size=n)
+    np.testing.assert_allclose(copy.direction(g), memory.direction(g), rtol=1e-12)
+    s = rng.normal(size=n)
+    copy.add(s, A @ s)
+    pairs.append((s, A @ s))
+    np.testing.assert_allclose(copy.direction(g), _two_loop(pairs[-3:], g), rtol=1e-10, atol=1e-12)
