@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from threadpoolctl import threadpool_limits
 
-from .._utils.arrays import take_rows
+from .._utils.arrays import host_dtype, take_rows
 from .._utils.namespace import clip
 from .._utils.compat import _convert_to_numpy, get_namespace_and_device
 from .._estimator import SoftmaxClassifier
@@ -152,8 +152,8 @@ class HeldOutScore:
             self.soft = self.loss.all_class_targets(Y)
         if self.fast:
             self.y_index = self.loss.class_index(take_rows(problem.Y, test, xp, device))
-            self.log_eps = float(np.log(np.finfo(_host_dtype(problem)).eps))
-            self.log_one_minus_eps = float(np.log1p(-np.finfo(_host_dtype(problem)).eps))
+            self.log_eps = float(np.log(np.finfo(host_dtype(problem.dtype)).eps))
+            self.log_one_minus_eps = float(np.log1p(-np.finfo(host_dtype(problem.dtype)).eps))
         else:
             self.y = take_rows(y, test, *_namespace_of(y))
             self.scorer = scorer
@@ -268,7 +268,7 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     n_features = problem.n_features
 
     shape = (len(l1_ratios), len(Cs))
-    coefs = np.empty(shape + fold.coef_shape, dtype=_host_dtype(problem))
+    coefs = np.empty(shape + fold.coef_shape, dtype=host_dtype(problem.dtype))
     scores = np.empty(shape)
     n_iter = np.zeros(shape, dtype=np.int32)
     not_converged = []
@@ -390,6 +390,3 @@ def _namespace_of(array):
 def _host(array, xp):
     return np.asarray(_convert_to_numpy(array, xp))
 
-
-def _host_dtype(problem):
-    return np.float32 if "float32" in str(problem.dtype) else np.float64

@@ -134,7 +134,8 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     # Unweighted, every class read from y has rows, so positive weight.
     unweighted = sample_weight is None and estimator.class_weight is None
-    return _prepared(estimator, X, loss.one_hot(y_index, X.dtype), weights, scale, loss,
+    Y = loss.one_hot(y_index, X.dtype, column_major=isinstance(X, np.ndarray))
+    return _prepared(estimator, X, Y, weights, scale, loss,
                      classes, features, check_classes=classes_from_y and not unweighted,
                      weight_before=weight_before, factor=factor, offset=offset,
                      namespace_device=(xp, device))

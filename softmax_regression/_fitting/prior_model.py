@@ -26,7 +26,7 @@ data's dtype (it underflows in float32). An all-zero ``W1`` (pure L1 with
 import numpy as np
 
 from .._solvers import SolverResult
-from .._utils.arrays import host_numpy
+from .._utils.arrays import host_dtype, host_numpy
 
 # Below this total strength the solvers handle the penalty without trouble,
 # and the closed form is not worth its two passes over the data.
@@ -84,7 +84,7 @@ def penalty_dominated_result(problem, tol):
                         dtype=np.float64)
         residual += size * float(np.max(np.abs(HV)))
         correction = -direction * size
-    rounding = float(np.finfo(_host_dtype(problem)).eps) * float(np.max(np.abs(G), initial=0.0))
+    rounding = float(np.finfo(host_dtype(problem.dtype)).eps) * float(np.max(np.abs(G), initial=0.0))
     if not (residual <= tol / 2 or residual <= rounding):
         return None
     coef = xp.concat(
@@ -109,6 +109,3 @@ def solve(function, problem, coef0, *, tol, max_iter, **options):
     result.state = options.get("state")
     return result
 
-
-def _host_dtype(problem):
-    return np.float32 if "float32" in str(problem.dtype) else np.float64

@@ -11,7 +11,7 @@ so a one-hot row weighs what its label weighs.
 import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
-from .._utils.arrays import host_numpy, is_dask_collection
+from .._utils.arrays import host_dtype, host_numpy, is_dask_collection
 from .._utils.compat import _check_sample_weight, get_namespace_and_device, move_to
 
 
@@ -125,7 +125,7 @@ def soft_sample_weight(estimator, X, Y, classes, sample_weight, class_weights):
     with np.errstate(invalid="ignore", divide="ignore"):
         normalized = Y / row_total[:, None]
     normalized[row_total == 0] = 1.0 / Y.shape[1]
-    weights = move_to(np.asarray(combined / relative, dtype=X.dtype), xp=xp, device=device)
+    weights = move_to(np.asarray(combined / relative, dtype=host_dtype(X.dtype)), xp=xp, device=device)
     return weights, largest * row_scale * relative, normalized
 
 
@@ -143,7 +143,7 @@ def free_targets(loss, Y, X):
     """Row-normalized soft targets over the loss's free logits, in X's arrays."""
     xp, _, device = get_namespace_and_device(X)
     free = loss.free_targets(Y)
-    return move_to(np.ascontiguousarray(free, dtype=X.dtype), xp=xp, device=device)
+    return move_to(np.ascontiguousarray(free, dtype=host_dtype(X.dtype)), xp=xp, device=device)
 
 
 def checked_offset(offset, n_samples, n_classes, X):
@@ -168,7 +168,7 @@ def checked_offset(offset, n_samples, n_classes, X):
         raise ValueError("offset contains NaN or infinity.")
     if n_classes == 2:
         O = (O if O.ndim == 1 else O[:, 1] - O[:, 0])[:, None]
-    return move_to(np.ascontiguousarray(O, dtype=X.dtype), xp=xp, device=device)
+    return move_to(np.ascontiguousarray(O, dtype=host_dtype(X.dtype)), xp=xp, device=device)
 
 
 def check_offset_shape(shape, n_samples, n_classes):

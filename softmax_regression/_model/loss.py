@@ -68,15 +68,19 @@ class LinearSoftmaxLoss:
         self.n_logits = 1 if self.pinned_reference else n_classes
         self._kernel = _kernels.compiled_kernel(binary=self.pinned_reference)
 
-    def one_hot(self, y_index, dtype):
-        """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``."""
+    def one_hot(self, y_index, dtype, column_major=False):
+        """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``.
+
+        ``column_major`` (NumPy only): lay ``Y`` out by columns, so that
+        ``Y^T``, which the K-major passes over dense X read, is contiguous (a
+        strided view took 2-3 times as long to read on digits). Row-wise
+        readers (the compiled loss over sparse X takes each row's class)
+        want the default.
+        """
         xp = namespace(y_index)
         first_free = 1 if self.pinned_reference else 0
         classes = xp.arange(first_free, self.n_classes, device=device(y_index))
-        if isinstance(y_index, np.ndarray):
-            # Column-major, so that Y^T, which the K-major passes read, is a
-            # contiguous array (a strided view took 2-3 times as long to
-            # read on digits).
+        if column_major and isinstance(y_index, np.ndarray):
             return (classes[:, None] == y_index[None, :]).astype(dtype).T
         return xp.astype(y_index[:, None] == classes[None, :], dtype)
 

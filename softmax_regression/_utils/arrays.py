@@ -15,6 +15,11 @@ def float_dtypes(X):
     return [xp.float64, xp.float32]
 
 
+def host_dtype(dtype):
+    """The NumPy float dtype of the same precision as ``dtype`` (any namespace's)."""
+    return np.float32 if "float32" in str(dtype) else np.float64
+
+
 def host_numpy(array):
     """``array`` as a NumPy array on the host (labels, K class totals, ...)."""
     return _convert_to_numpy(array, get_namespace(array)[0])

@@ -114,6 +114,23 @@ def test_partial_fit_on_array_api_strict():
                                rtol=0, atol=1e-10)
 
 
+
+def test_soft_targets_and_offsets_on_array_api_strict(wine):
+    # Soft targets, their weights and an offset are formed on the host and
+    # moved to X's namespace: in X's precision, not in its dtype object.
+    xp = _module("array_api_strict")
+    X, y = wine
+    rng = np.random.default_rng(0)
+    targets = 0.8 * np.eye(3)[y] + 0.2 * rng.dirichlet(np.ones(3), len(y))
+    offset = 0.1 * rng.standard_normal((len(y), 3))
+    reference = SoftmaxClassifier(solver="lbfgs").fit(X, targets, offset=offset)
+    with config_context(array_api_dispatch=True):
+        model = SoftmaxClassifier(solver="lbfgs").fit(
+            xp.asarray(X), xp.asarray(targets), offset=xp.asarray(offset))
+    assert isinstance(model.coef_, type(xp.asarray(0.0)))
+    np.testing.assert_allclose(_convert_to_numpy(model.coef_, xp), reference.coef_,
+                               rtol=0, atol=1e-10)
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_torch_tensors_stay_on_their_device(wine, solver):
     torch = _module("torch")

@@ -166,6 +166,18 @@ def test_a_problem_keeps_a_transposed_copy_of_small_dense_x_only(monkeypatch):
     assert prepare(SoftmaxClassifier(), X, y, w).problem.transposed_X is None
 
 
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_targets_are_laid_out_for_the_pass_that_reads_them(n_classes):
+    # Dense X: K-major passes read Y^T, kept contiguous. Sparse X: the
+    # compiled loss reads each row's class, so Y stays row-major.
+    X, y, w = _data(n_classes, np.float64, sparse=False)
+    dense = prepare(SoftmaxClassifier(), X, y, w).problem
+    assert dense.Y.T.flags.c_contiguous
+    sparse = prepare(SoftmaxClassifier(), sp.csr_array(X), y, w).problem
+    assert sparse.Y.flags.c_contiguous
+    np.testing.assert_array_equal(dense.Y, sparse.Y)
+
 @pytest.mark.parametrize("path", PATHS, indirect=True)
 @pytest.mark.parametrize("n_classes", [2, 5])
 def test_derivatives_by_finite_differences_through_each_path(path, n_classes):
