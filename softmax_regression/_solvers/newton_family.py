@@ -55,6 +55,37 @@ def full_hessian_cost(coef_shape):
     return max(1.0, n_logits * width / 4)
 
 
+# A coefficient whose curvature is explained by the earlier ones up to this
+# share is linearly dependent on them (a constant column beside the intercept,
+# a duplicated feature, without a penalty): rounding, not data, sets its pivot.
+DEPENDENT = 1e-10
+
+
+def dependent_pivots(factor, H):
+    """Which pivots of the Cholesky ``factor`` of ``H`` are rounding, scale-free.
+
+    ``R_ii^2 / H_ii`` is the share of coefficient ``i``'s curvature that the
+    earlier coefficients do not explain; feature scales cancel in it. Where it
+    is at rounding level, a Cholesky solve would divide rounding by rounding
+    and step far along a direction the data do not determine.
+    """
+    diagonal = np.diagonal(H)
+    return np.diagonal(factor) ** 2 <= DEPENDENT * np.where(diagonal > 0, diagonal, np.inf)
+
+
+def least_norm_step(H, rhs):
+    """The least-norm solution of ``H step = rhs`` in coordinates of unit curvature.
+
+    Scaled by the diagonal, so that badly scaled features are not taken for
+    dependent ones; directions of curvature below :data:`DEPENDENT` of the
+    largest are left alone.
+    """
+    diagonal = np.diagonal(H)
+    scale = np.where(diagonal > 0, 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0)), 1.0)
+    scaled = H * scale[:, None] * scale[None, :]
+    return scale * scipy.linalg.lstsq(scaled, rhs * scale, cond=DEPENDENT)[0]
+
+
 class NewtonSolver:
     """Newton iterations with a line search over a :class:`SoftmaxProblem`.
 
@@ -256,13 +287,16 @@ class ExactNewton(NewtonSolver):
         # direction, which the projection of the step removes.
         rhs = -g
         factor, info = potrf(H, lower=False, clean=False, overwrite_a=False)
-        if info == 0:
+        if info == 0 and not dependent_pivots(factor, H).any():
             step, info = potrs(factor, rhs, lower=False)
+        else:
+            info = info or 1
         if info != 0 or not np.isfinite(step).all():
             # Singular along a direction the data do not determine (a constant
             # or duplicated feature without a penalty): the least-norm step.
-            step = scipy.linalg.lstsq(H, rhs, cond=1e-12)[0]
+            step = least_norm_step(H, rhs)
         return self.project(step)
+
 
 
 class SubsampledNewtonCG(NewtonSolver):

@@ -229,3 +229,50 @@ def test_a_tight_tol_on_correlated_features_converges_once_the_sample_is_all_row
     coef = np.column_stack([model.coef_, model.intercept_])
     _, G = problem.smooth_value_gradient(coef)
     assert problem.optimality(coef, G) <= 1e-7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", [4, 5, 6, 8, 10, 11])
+def test_exact_newton_leaves_a_direction_the_data_do_not_determine_alone(dtype, seed):
+    # Without a penalty, a constant column beside the intercept (or a
+    # duplicated feature) leaves the objective flat along one direction: the
+    # Cholesky pivot there is rounding, and dividing by it once sent the
+    # coefficients to 1e6-1e9, where float32 predictions are noise (silently,
+    # or with a ConvergenceWarning).
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(300, 5, n_informative=3, n_classes=3, random_state=seed)
+    # Features rounded to float32 in both precisions (the seeds where the
+    # pivot's rounding once sent the fit astray).
+    X = np.hstack([X, np.full((300, 1), 3.0)]).astype(np.float32).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxClassifier(C=np.inf).fit(X, y)
+    assert model.n_iter_[0] <= 10
+    reference = SoftmaxClassifier(C=np.inf, solver="lbfgs", tol=1e-8, max_iter=2000).fit(
+        X.astype(np.float64), y)
+    assert np.abs(model.coef_).max() < 10
+    proba = model.predict_proba(X)
+    assert_allclose(proba, reference.predict_proba(X.astype(np.float64)),
+                    atol=1e-5 if dtype == np.float32 else 1e-7)
+
+
+def test_badly_scaled_features_are_not_taken_for_dependent_ones():
+    from softmax_regression._solvers.newton_family import dependent_pivots, least_norm_step
+    from scipy.linalg.lapack import dpotrf
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(50, 4))
+    scales = np.array([1e-6, 1.0, 1e6, 1e9])
+    H = (A * scales).T @ (A * scales)
+    factor, info = dpotrf(H, lower=False, clean=False)
+    assert info == 0 and not dependent_pivots(factor, H).any()
+    # A column that repeats another (rescaled) is dependent, whatever its scale.
+    B = np.hstack([A * scales, 1e3 * A[:, 2:3] * scales[2]])
+    H = B.T @ B
+    factor, _ = dpotrf(H, lower=False, clean=False)
+    assert dependent_pivots(factor, H)[-1]
+    # The least-norm step solves the determined part and leaves the other alone.
+    rhs = H @ np.array([1.0, -2.0, 0.5, 0.25, 0.0])
+    step = least_norm_step(H, rhs)
+    assert_allclose(H @ step, rhs, rtol=1e-6, atol=1e-6 * np.abs(rhs).max())
