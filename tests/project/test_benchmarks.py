@@ -212,3 +212,23 @@ def test_the_readme_quotes_the_committed_cv_run():
     claim = (f"in {small} `LogisticRegressionCV`'s time on wine and digits, "
              f"{ratios['medium']:.2f}x on 100,000 rows")
     assert claim in readme, claim
+
+
+def test_the_cv_page_quotes_the_committed_cv_run():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    committed = (root / "benchmarks/results/cv_speed.md").read_text()
+    page = (root / "docs/user_guide/cv.md").read_text()
+    commit = re.search(r"softmax_regression from git (\w+)", committed).group(1)
+    assert f"commit {commit}" in page
+    quoted = {}
+    for line in page.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 8 and cells[0] in ("wine", "digits", "medium"):
+            quoted[cells[0]] = (cells[6], cells[7])
+    for line in committed.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 9 and cells[0] in ("wine", "digits", "medium"):
+            assert quoted.pop(cells[0]) == (cells[7], cells[8]), cells[0]
+    assert not quoted
