@@ -294,16 +294,22 @@ def test_reused_products_give_the_memory_formed_from_scratch():
     assert cached >= 14
 
 
-def test_a_direction_at_another_gradient_is_not_mistaken_for_the_cached_one():
-    n = 10
-    rng = np.random.default_rng(4)
-    memory = CurvatureMemory(3, 0.0, np.ones(n, dtype=bool))
+def _filled_memory(n, size, count, seed):
+    """A memory of ``size`` pairs after ``count`` random adds, the pairs and the generator."""
+    rng = np.random.default_rng(seed)
+    memory = CurvatureMemory(size, 0.0, np.ones(n, dtype=bool))
     pairs = []
-    for _ in range(4):
+    for _ in range(count):
         s = rng.normal(size=n)
         y = s + 0.1 * rng.normal(size=n)
         memory.add(s, y)
         pairs.append((s, y))
+    return memory, pairs, rng
+
+
+def test_a_direction_at_another_gradient_is_not_mistaken_for_the_cached_one():
+    n = 10
+    memory, pairs, rng = _filled_memory(n, size=3, count=4, seed=4)
     g = rng.normal(size=n)
     first = memory.direction(g)
     np.testing.assert_array_equal(memory.direction(g), first)
@@ -329,13 +335,7 @@ def test_the_direction_at_the_same_gradient_is_solved_once_until_the_ring_change
     # same gradient: the second call returns the first's result; an add or
     # a clear makes it stale.
     n = 12
-    rng = np.random.default_rng(5)
-    memory = CurvatureMemory(4, 0.0, np.ones(n, dtype=bool))
-    pairs = []
-    for _ in range(3):
-        s = rng.normal(size=n)
-        memory.add(s, s + 0.1 * rng.normal(size=n))
-        pairs.append((s, memory.pairs()[1][-1]))
+    memory, pairs, rng = _filled_memory(n, size=4, count=3, seed=5)
     g = rng.normal(size=n)
     assert memory.direction(g.copy()) is not memory.direction(g)  # another array: solved again
     first = memory.direction(g)
