@@ -84,7 +84,8 @@ def penalty_dominated_result(problem, tol):
                         dtype=np.float64)
         residual += size * float(np.max(np.abs(HV)))
         correction = -direction * size
-    rounding = float(np.finfo(host_dtype(problem.dtype)).eps) * float(np.max(np.abs(G), initial=0.0))
+    eps = float(np.finfo(host_dtype(problem.dtype)).eps)
+    rounding = eps * float(np.max(np.abs(G), initial=0.0))
     if not (residual <= tol / 2 or residual <= rounding):
         return None
     coef = xp.concat(

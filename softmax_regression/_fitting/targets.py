@@ -125,7 +125,8 @@ def soft_sample_weight(estimator, X, Y, classes, sample_weight, class_weights):
     with np.errstate(invalid="ignore", divide="ignore"):
         normalized = Y / row_total[:, None]
     normalized[row_total == 0] = 1.0 / Y.shape[1]
-    weights = move_to(np.asarray(combined / relative, dtype=host_dtype(X.dtype)), xp=xp, device=device)
+    weights = np.asarray(combined / relative, dtype=host_dtype(X.dtype))
+    weights = move_to(weights, xp=xp, device=device)
     return weights, largest * row_scale * relative, normalized
 
 
