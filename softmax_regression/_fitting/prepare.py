@@ -129,11 +129,15 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
         y_index = move_to(y_index, xp=xp, device=device)
     factor = checked_penalty_factor(getattr(estimator, "penalty_factor", None), X.shape[1])
     offset = checked_offset(offset, X.shape[0], classes.shape[0], X)
-    weights, scale = effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
-                                             namespace_device=(xp, device))
-    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
-    # Unweighted, every class read from y has rows, so positive weight.
+    # Unweighted: unit weights, and every class read from y has rows, so
+    # positive weight (no scan of the weights, no per-class check).
     unweighted = sample_weight is None and estimator.class_weight is None
+    if unweighted:
+        weights, scale = xp.ones(X.shape[0], dtype=X.dtype, device=device), 1.0
+    else:
+        weights, scale = effective_sample_weight(estimator, X, y, y_index, classes,
+                                                 sample_weight, xp, device)
+    loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
     Y = loss.one_hot(y_index, X.dtype, column_major=isinstance(X, np.ndarray))
     return _prepared(estimator, X, Y, weights, scale, loss,
                      classes, features, check_classes=classes_from_y and not unweighted,
@@ -202,13 +206,13 @@ def _prepare_soft(estimator, X, y, sample_weight, *, classes, reset, weight_befo
                      factor=factor, offset=offset)
 
 
-def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
-                            namespace_device=None):
+def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight, xp, device):
     """``sample_weight * class_weight`` divided by its largest value, and that value.
 
     Dividing by the largest weight first keeps every later sum finite for
     weights anywhere in the floating-point range (1e-320 or 1e308 alike);
-    the scale comes back separately, as a Python float.
+    the scale comes back separately, as a Python float. ``xp`` and
+    ``device`` are X's namespace and device.
 
     Returns
     -------
@@ -217,12 +221,6 @@ def effective_sample_weight(estimator, X, y, y_index, classes, sample_weight,
     scale : float
         The largest weight.
     """
-    if namespace_device is None:
-        xp, _, device = get_namespace_and_device(X)
-    else:
-        xp, device = namespace_device
-    if sample_weight is None and estimator.class_weight is None:
-        return xp.ones(X.shape[0], dtype=X.dtype, device=device), 1.0
     weights = _check_sample_weight(sample_weight, X, dtype=None, ensure_non_negative=True)
     # scikit-learn 1.7 makes default weights on the default device: bring them to X's.
     weights = move_to(weights, xp=xp, device=device)

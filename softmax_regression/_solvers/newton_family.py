@@ -81,7 +81,7 @@ def least_norm_step(H, rhs):
     largest are left alone.
     """
     diagonal = np.diagonal(H)
-    scale = np.where(diagonal > 0, 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0)), 1.0)
+    scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
     scaled = H * scale[:, None] * scale[None, :]
     return scale * scipy.linalg.lstsq(scaled, rhs * scale, cond=DEPENDENT)[0]
 
@@ -287,11 +287,11 @@ class ExactNewton(NewtonSolver):
         # direction, which the projection of the step removes.
         rhs = -g
         factor, info = potrf(H, lower=False, clean=False, overwrite_a=False)
-        if info == 0 and not dependent_pivots(factor, H).any():
+        singular = info != 0 or dependent_pivots(factor, H).any()
+        if not singular:
             step, info = potrs(factor, rhs, lower=False)
-        else:
-            info = info or 1
-        if info != 0 or not np.isfinite(step).all():
+            singular = info != 0 or not np.isfinite(step).all()
+        if singular:
             # Singular along a direction the data do not determine (a constant
             # or duplicated feature without a penalty): the least-norm step.
             step = least_norm_step(H, rhs)
