@@ -105,9 +105,12 @@ class ScipyBridge:
         The loss and its gradient come from the data's device; the penalty is
         added on the host, where the coefficients already are.
         """
-        for last_x, last in self._recent:
-            if (x is last_x or (x.shape == last_x.shape and not (x != last_x).any())) and (
-                    not with_hessp or last[2] is not None):
+        # Points are compared by their bytes: one memory comparison instead of
+        # numpy's elementwise test and its reduction, per remembered point
+        # (a -0.0 against a 0.0 only costs an evaluation).
+        key = x.tobytes()
+        for last_key, last in self._recent:
+            if key == last_key and (not with_hessp or last[2] is not None):
                 return last
         problem = self.problem
         coef = self.to_coef(x)
@@ -122,7 +125,7 @@ class ScipyBridge:
             value += float(np.sum(self.l1_weights * (x[:k] + x[k : 2 * k])))
         last = (value, G, hessp)
         # Two entries: a line search may accept a point before its last trial.
-        self._recent = self._recent[-1:] + [(np.array(x, copy=True), last)]
+        self._recent = self._recent[-1:] + [(key, last)]
         return last
 
     def value_gradient(self, x):
