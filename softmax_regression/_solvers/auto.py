@@ -122,7 +122,8 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback)
     if method == "lbfgs":
         result = solve_lbfgs(problem, coef0, curvature=curvature,
-                             settle=problem.penalty.is_smooth, **options)
+                             settle=problem.penalty.is_smooth,
+                             single_precision=type(problem) is SoftmaxProblem, **options)
         result.pass_equivalents = float(result.n_evaluations)
     elif method == "newton-exact":
         result = ExactNewton(problem, **options).solve(coef0)

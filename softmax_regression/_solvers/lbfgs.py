@@ -10,8 +10,13 @@ from ._overflow import overflow_is_an_error
 from ._trace import MESSAGES, IterationTrace, settled
 
 
+# The tolerance of a float32 first phase: about where float32 gradients stop
+# being accurate to a few digits; a smaller tol is the float64 phase's work.
+SINGLE_PRECISION_TOL = 1e-5
+
+
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
-                curvature=None, settle=False):
+                curvature=None, settle=False, single_precision=False):
     """Minimize ``problem``'s objective with L-BFGS.
 
     Value and gradient come from one pass over the data. A smooth objective
@@ -45,6 +50,13 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         Smooth objectives: once optimality is within ``tol``, go on until
         the next L-BFGS step would also lower the objective negligibly
         (:func:`~._trace.settled`), as the Newton methods do.
+    single_precision : bool, default=False
+        Smooth float64 objectives on small dense NumPy X: iterate on a float32
+        copy of the problem first (passes at about half the cost), then go on
+        in float64 from its point and curvature pairs until the float64
+        problem meets ``tol`` (:meth:`SoftmaxProblem.single_precision`).
+        Every iteration counts towards ``max_iter``; the stop is judged in
+        float64.
 
     Returns
     -------
@@ -61,6 +73,10 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
     if smooth:
+        twin = problem.single_precision() if single_precision else None
+        if twin is not None:
+            return _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter,
+                                            settle)
         return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle)
 
     with solver_threads(), overflow_is_an_error():
@@ -103,7 +119,8 @@ def _memory_for(problem, curvature, size):
     return curvature.for_objective(l2_strength, penalized)
 
 
-def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):
+def _minimize(problem, bridge, trace, x0, pairs, max_iter, settle):
+    """L-BFGS from ``x0`` on ``bridge``'s problem, recording into ``trace``: ``(x, reason)``."""
     def on_iteration(x, value, g):
         optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
         stop = trace.record(x, value, optimality)
@@ -113,11 +130,56 @@ def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):
 
     xp, _ = problem.namespace_and_device
     resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
+    return minimize_lbfgs(bridge.value_gradient, x0, pairs, max_iter=max_iter,
+                          on_iteration=on_iteration, resolution=resolution)
+
+
+def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, settle):
+    """L-BFGS on ``twin`` (float32) to a looser tol, then on ``problem`` (float64).
+
+    The float32 phase records its iterations into ``trace`` (the callback sees
+    them as float64 coefficients); the curvature pairs it measured carry over,
+    so the float64 phase starts where it stopped, usually already within
+    ``tol``. A float32 phase that overflows leaves the float64 one to start
+    from ``x0``.
+    """
+    twin_bridge = ScipyBridge(twin)
+    tol = trace.tol
+    trace.tol = max(tol, SINGLE_PRECISION_TOL)
+    x = x0
+    try:
+        with solver_threads(), np.errstate(over="raise", invalid="raise"):
+            x, _ = _minimize(twin, twin_bridge, trace, x0, pairs, max_iter, settle)
+    except FloatingPointError:
+        pass  # float32's range is too small for these logits: float64 from x0
+    finally:
+        trace.tol, trace.converged = tol, False
+    if trace.verbose:
+        print(f"[{trace.name}] float64 from here")
+    used = len(trace.history)
     with solver_threads(), overflow_is_an_error():
-        x, reason = minimize_lbfgs(
-            bridge.value_gradient, x0, pairs, max_iter=max_iter, on_iteration=on_iteration,
-            resolution=resolution,
-        )
+        done = trace.stopped_by_callback or _settled_at(problem, bridge, trace, x, pairs, settle)
+    if done:
+        result = trace.result(x, message=MESSAGES["stopped"], curvature=pairs, reason="stopped")
+    elif used >= max_iter:
+        result = trace.result(x, message=MESSAGES["max_iter"], curvature=pairs)
+    else:
+        result = _solve_smooth(problem, bridge, trace, x, pairs, max_iter - used, settle)
+    result.n_evaluations += twin_bridge.n_evaluations
+    return result
+
+
+def _settled_at(problem, bridge, trace, x, pairs, settle):
+    """Whether ``x`` already meets ``tol`` (and is settled, with ``settle``) in float64."""
+    value, g = bridge.value_gradient(x)
+    if problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape)) > trace.tol:
+        return False
+    return not settle or settled(-float(g @ pairs.direction(g)), trace.tol, value)
+
+
+def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):
+    with solver_threads(), overflow_is_an_error():
+        x, reason = _minimize(problem, bridge, trace, x0, pairs, max_iter, settle)
     return trace.result(
         x, at_precision_limit=reason == "precision", message=MESSAGES[reason], curvature=pairs,
         reason=reason,

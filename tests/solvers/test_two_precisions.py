@@ -1,0 +1,201 @@
+"""L-BFGS in two precisions: a float32 phase, then float64 judges the stop.
+
+The default solver takes L-BFGS on small float64 tables with many
+coefficients (digits-like); it iterates on a float32 copy first and finishes
+on the float64 problem. It must reach newton-cg's optimum at tol=1e-10 on
+every problem class, stop only where the float64 problem meets tol, count
+every iteration, and leave the float64 path alone where the copy would be
+unfaithful or too large.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _data import blobs
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from softmax_regression import SoftmaxClassifier
+from softmax_regression._fitting.prepare import prepare
+from softmax_regression._model.problem import TRANSPOSED_BYTES
+from softmax_regression._solvers.auto import choose_method
+from softmax_regression._solvers.lbfgs import solve_lbfgs
+
+TIGHT = dict(tol=1e-10, max_iter=2000)
+
+
+def _lbfgs_data(n_classes=10, n_samples=1500, n_features=40, seed=0):
+    # 10 x 41 coefficients on 1,500 rows: too many for exact Newton, too few
+    # rows for a sample; overlapping classes, so C=inf has an optimum.
+    return blobs(n_samples, n_features, n_classes, seed=seed, spread=3.0)
+
+
+def _problem(X, y, sample_weight=None, **params):
+    return prepare(SoftmaxClassifier(**params), X, y, sample_weight).problem
+
+
+def _fit(X, y, solver, sample_weight=None, **params):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*limit of floating-point precision",
+                                category=ConvergenceWarning)
+        return SoftmaxClassifier(solver=solver, **TIGHT, **params).fit(
+            X, y, sample_weight=sample_weight)
+
+
+CASES = {
+    "multiclass": lambda: (_lbfgs_data(), {}, None),
+    "binary": lambda: (blobs(400, 300, 2, seed=1, spread=3.0), {}, None),
+    "weights": lambda: (_lbfgs_data(), {}, np.random.default_rng(0).uniform(0, 3, 1500)),
+    "class_weight": lambda: (_lbfgs_data(), {"class_weight": "balanced"}, None),
+    "no_intercept": lambda: (_lbfgs_data(), {"fit_intercept": False}, None),
+    # Overlapping classes: the unpenalized objective has a minimizer.
+    "C_inf": lambda: (blobs(2000, 20, 10, seed=0, spread=5.0), {"C": np.inf}, None),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reaches_the_newton_cg_optimum(case):
+    (X, y), params, weight = CASES[case]()
+    problem = _problem(X, y, weight, **params)
+    assert choose_method(problem) == "lbfgs"
+    assert problem.single_precision() is not None
+    auto = _fit(X, y, "auto", weight, **params)
+    reference = _fit(X, y, "newton-cg", weight, **params)
+    # At an optimality of 1e-10, L-BFGS (float64 only as well) leaves the
+    # least curved directions some 1e-6 from newton-cg's point; a stop at
+    # float32's reach would leave the objective 1e-9 above it, not 1e-12.
+    scale = np.abs(reference.coef_).max()
+    assert_allclose(auto.coef_, reference.coef_, rtol=1e-5, atol=1e-5 * scale)
+    assert_allclose(auto.intercept_, reference.intercept_, rtol=1e-5, atol=1e-5 * scale)
+    objective = {name: problem.objective(np.column_stack([model.coef_, model.intercept_])
+                                         if model.fit_intercept else model.coef_)
+                 for name, model in (("auto", auto), ("newton-cg", reference))}
+    assert objective["auto"] == pytest.approx(objective["newton-cg"], rel=1e-12)
+    assert auto.coef_.dtype == np.float64
+
+
+def _verbose_fit(capsys, X, y, **params):
+    model = SoftmaxClassifier(verbose=1, **params).fit(X, y)
+    return model, capsys.readouterr().out
+
+
+def test_the_stop_is_judged_in_float64(capsys):
+    X, y = _lbfgs_data()
+    model, out = _verbose_fit(capsys, X, y)
+    assert "float64 from here" in out
+    problem = _problem(X, y)
+    coef = np.column_stack([model.coef_, model.intercept_])
+    _, G = problem.smooth_value_gradient(coef)
+    assert problem.optimality(coef, G) <= model.tol
+    # Every iteration of both phases is counted and reported.
+    assert model.n_iter_[0] == out.count("[lbfgs] iter")
+
+
+def test_unscaled_features_stop_within_tol_in_float64():
+    # Feature scales over two decades: L-BFGS needs hundreds of iterations,
+    # most of them in float32 here; the float64 problem still judges the stop.
+    X, y = _lbfgs_data()
+    X = X * np.logspace(-1, 1, X.shape[1])
+    problem = _problem(X, y)
+    assert problem.single_precision() is not None
+    mixed = solve_lbfgs(problem, problem.initial_coef(), tol=1e-4, max_iter=2000, settle=True,
+                        single_precision=True)
+    assert mixed.converged and mixed.stop == ""
+    _, G = problem.smooth_value_gradient(mixed.coef)
+    assert problem.optimality(mixed.coef, G) <= 1e-4
+
+
+def test_a_tol_below_float32s_reach_is_finished_in_float64(capsys):
+    X, y = _lbfgs_data()
+    model, out = _verbose_fit(capsys, X, y, tol=1e-9, max_iter=1000)
+    float32_part, float64_part = out.split("float64 from here")
+    assert "[lbfgs] iter" in float32_part and "[lbfgs] iter" in float64_part
+    problem = _problem(X, y)
+    coef = np.column_stack([model.coef_, model.intercept_])
+    _, G = problem.smooth_value_gradient(coef)
+    assert problem.optimality(coef, G) <= 1e-9
+
+
+def test_max_iter_counts_both_phases():
+    X, y = _lbfgs_data()
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        model = SoftmaxClassifier(max_iter=5).fit(X, y)
+    assert model.n_iter_[0] == 5
+
+
+def test_two_default_fits_are_bit_identical():
+    X, y = _lbfgs_data()
+    first, second = SoftmaxClassifier().fit(X, y), SoftmaxClassifier().fit(X, y)
+    assert np.array_equal(first.coef_, second.coef_)
+    assert np.array_equal(first.intercept_, second.intercept_)
+
+
+def test_callbacks_see_float64_coefficients_in_every_iteration():
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    seen = []
+
+    def callback(coef):
+        seen.append(coef.dtype)
+        return False
+
+    result = solve_lbfgs(problem, problem.initial_coef(), tol=1e-4, max_iter=100,
+                         callback=callback, single_precision=True)
+    assert result.converged and len(seen) == result.n_iter > 0
+    assert set(seen) == {np.dtype(np.float64)}
+
+
+def test_a_callback_stop_in_the_float32_phase_stops_the_fit():
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    result = solve_lbfgs(problem, problem.initial_coef(), tol=1e-4, max_iter=100,
+                         callback=lambda coef: True, single_precision=True)
+    assert result.n_iter == 1 and result.stopped_by_callback and not result.converged
+
+
+def test_an_overflow_in_float32_leaves_the_fit_to_float64():
+    # Logits of about 1e39 at the start: finite in float64, not in float32.
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    assert problem.single_precision() is not None
+    coef0 = problem.initial_coef()
+    coef0[:, :-1] = 1e38 * np.sign(np.arange(coef0.shape[0]) - 4.5)[:, None]
+    plain = solve_lbfgs(problem, coef0, tol=1e-4, max_iter=20)
+    mixed = solve_lbfgs(problem, coef0, tol=1e-4, max_iter=20, single_precision=True)
+    assert np.array_equal(mixed.coef, plain.coef)
+    assert mixed.n_iter == plain.n_iter
+
+
+@pytest.mark.parametrize("kind", ["float32", "sparse", "offset", "large", "unfaithful",
+                                  "beyond_float32"])
+def test_no_float32_phase_where_the_copy_would_not_serve(kind):
+    X, y = _lbfgs_data()
+    offset = None
+    if kind == "float32":
+        X = X.astype(np.float32)
+    elif kind == "sparse":
+        X = sp.csr_array(X)
+    elif kind == "offset":
+        offset = np.zeros((len(y), 10))
+    elif kind == "large":
+        X = np.tile(X, (TRANSPOSED_BYTES // X.nbytes + 1, 1))
+        y = np.tile(y, TRANSPOSED_BYTES // len(y) // 320 + 1)[: len(X)]
+    elif kind == "unfaithful":
+        X[:, 0] += 1e6  # float32 would keep 2 digits of this column's variation
+    elif kind == "beyond_float32":
+        X[0, 0] = 1e39
+    problem = prepare(SoftmaxClassifier(), X, y, offset=offset).problem
+    assert problem.single_precision() is None
+
+
+def test_the_float32_copy_keeps_the_problem():
+    X, y = _lbfgs_data()
+    problem = _problem(X, y, np.random.default_rng(0).uniform(0, 3, len(y)))
+    twin = problem.single_precision()
+    for name in ("X", "Y", "sample_weight"):
+        original, copy = getattr(problem, name), getattr(twin, name)
+        assert copy.dtype == np.float32
+        assert_allclose(copy, original, rtol=1e-7)
+    assert twin.penalty is problem.penalty and twin.loss is problem.loss
