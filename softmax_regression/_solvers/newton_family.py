@@ -69,8 +69,8 @@ def dependent_pivots(factor, H):
     is at rounding level, a Cholesky solve would divide rounding by rounding
     and step far along a direction the data do not determine.
     """
-    diagonal = np.diagonal(H)
-    return np.diagonal(factor) ** 2 <= DEPENDENT * np.where(diagonal > 0, diagonal, np.inf)
+    # A coefficient without curvature (H_ii = 0) counts as dependent too.
+    return np.diagonal(factor) ** 2 <= DEPENDENT * np.diagonal(H)
 
 
 def least_norm_step(H, rhs):

@@ -21,7 +21,7 @@ from softmax_regression import SoftmaxClassifier
 from softmax_regression._fitting.prepare import prepare
 from softmax_regression._model.problem import TRANSPOSED_BYTES
 from softmax_regression._solvers.auto import choose_method
-from softmax_regression._solvers.lbfgs import solve_lbfgs
+from softmax_regression._solvers.lbfgs import SINGLE_PRECISION_WORK, solve_lbfgs
 
 TIGHT = dict(tol=1e-10, max_iter=2000)
 
@@ -46,7 +46,7 @@ def _fit(X, y, solver, sample_weight=None, **params):
 
 CASES = {
     "multiclass": lambda: (_lbfgs_data(), {}, None),
-    "binary": lambda: (blobs(400, 300, 2, seed=1, spread=3.0), {}, None),
+    "binary": lambda: (blobs(1000, 300, 2, seed=1, spread=3.0), {}, None),
     "weights": lambda: (_lbfgs_data(), {}, np.random.default_rng(0).uniform(0, 3, 1500)),
     "class_weight": lambda: (_lbfgs_data(), {"class_weight": "balanced"}, None),
     "no_intercept": lambda: (_lbfgs_data(), {"fit_intercept": False}, None),
@@ -199,3 +199,14 @@ def test_the_float32_copy_keeps_the_problem():
         assert copy.dtype == np.float32
         assert_allclose(copy, original, rtol=1e-7)
     assert twin.penalty is problem.penalty and twin.loss is problem.loss
+
+
+def test_small_passes_stay_in_float64(capsys):
+    # 200 x 64 x 10 products per pass: the copy and the float64 check would
+    # cost more than the cheaper passes save.
+    X, y = blobs(200, 64, 10, seed=0, spread=3.0)
+    assert 200 * 64 * 10 < SINGLE_PRECISION_WORK
+    problem = _problem(X, y)
+    assert choose_method(problem) == "lbfgs" and problem.single_precision() is not None
+    _, out = _verbose_fit(capsys, X, y)
+    assert "[lbfgs] iter" in out and "float64 from here" not in out
