@@ -33,11 +33,13 @@ FTOL = 64 * np.finfo(float).eps
 class CurvatureMemory:
     """The newest ``size`` pairs ``(s, y)``: a step and its change of gradient.
 
-    The pairs live in a ring of preallocated rows, with the inner products
-    the compact form reads kept up to date: ``y_i' y_j`` for all pairs, and
-    ``s_i' y_j`` for pair ``i`` no newer than pair ``j`` (the rest of that
-    matrix is zero). Adding a pair or computing a direction costs a few
-    matrix-vector products and no copy of the memory.
+    The pairs live in a ring of preallocated rows; the inner products the
+    compact form reads are kept up to date, oldest pair first: ``y_i' y_j``
+    for all pairs, and ``s_i' y_j`` for pair ``i`` no newer than pair ``j``
+    (the rest of that matrix is zero). Adding a pair or computing a direction
+    costs a few matrix-vector products and no copy of the memory: the rows
+    stay in their ring slots, and only the small matrices of inner products
+    move when the oldest pair leaves.
 
     With a large flat vector these products are bound by reading ``S`` and
     ``Y``, so the memory keeps ``S g`` and ``Y g`` from the last direction.
@@ -65,15 +67,15 @@ class CurvatureMemory:
         # S and Y are the two halves of one array, so that a product of both
         # with a vector is one matrix-vector product.
         self._SY_rows = np.zeros((2 * size, n))
-        self._SY = np.zeros((size, size))  # s_i' y_j, i no newer than j
-        self._YY = np.zeros((size, size))  # y_i' y_j
+        self._SY = np.zeros((size, size))  # s_i' y_j, i no newer than j, oldest first
+        self._YY = np.zeros((size, size))  # y_i' y_j, oldest first
         self._count = 0
         self._next = 0  # the ring slot the next pair goes to
-        # _order() and its (order, order) block, kept until the ring changes.
-        self._slots = np.arange(0)
-        self._block = None
-        # (g, S @ g, Y @ g) for the gradient of the last direction, or None
-        # once the ring has changed since; only the kept pairs' slots count.
+        # The slots in ring order twice: the kept pairs' slots, oldest first,
+        # are a slice of it (see _order).
+        self._ring = np.arange(2 * size) % size
+        # (g, S @ g, Y @ g) in slot order for the gradient of the last
+        # direction, or None once the ring has changed since.
         self._products = None
         # (g, direction) of the last direction, until the ring changes.
         self._direction = None
@@ -92,13 +94,14 @@ class CurvatureMemory:
         return self._SY_rows[self.size:]
 
     def _order(self):
-        """Ring slots from the oldest pair to the newest."""
-        return self._slots
+        """Ring slots from the oldest pair to the newest (a view)."""
+        start = (self._next - self._count) % self.size
+        return self._ring[start : start + self._count]
 
-    def _ring_changed(self):
-        self._slots = (self._next - self._count + np.arange(self._count)) % self.size
-        self._block = None  # formed by the first direction that needs it
-        self._direction = None
+    def inner_products(self):
+        """``(triu(S Y^T), Y Y^T)`` of the kept pairs, oldest first (views)."""
+        count = self._count
+        return self._SY[:count, :count], self._YY[:count, :count]
 
     def pairs(self):
         """``(S, Y)`` with one pair per row, oldest first (copies)."""
@@ -126,15 +129,18 @@ class CurvatureMemory:
         old = self._products_at(g_old) if g_new is not None else None
         self._S[slot] = s
         self._Y[slot] = y
-        # The new pair is the newest: its row of S Y^T lies below the diagonal,
-        # which the compact form of H never reads; keeping it would cost a
-        # read of Y against s at every pair.
-        self._SY[slot, :] = 0.0
-        if not self._count:
+        kept = self._order()
+        if self._count == self.size:
+            # The oldest pair (in this slot) leaves: the inner products of
+            # the others move one place towards the oldest.
+            kept = kept[1:]
+            self._SY[:-1, :-1] = self._SY[1:, 1:]
+            self._YY[:-1, :-1] = self._YY[1:, 1:]
+        if not kept.size:
             # No other pair: only the new slot's products exist.
-            column, row = np.zeros(self.size), np.zeros(self.size)
-            Sg, Yg = np.zeros(self.size), np.zeros(self.size)
+            column = row = np.zeros(0)
             if g_new is not None:
+                Sg, Yg = np.zeros(self.size), np.zeros(self.size)
                 Sg[slot], Yg[slot] = float(s @ g_new), float(y @ g_new)
                 self._products = (g_new, Sg, Yg)
             else:
@@ -149,24 +155,27 @@ class CurvatureMemory:
             # curvature test and the scaling gamma) is a direct dot product.
             both = self._SY_rows @ g_new
             Sg, Yg = both[: self.size], both[self.size:]
-            column, row = Sg - old[0], Yg - old[1]
+            column, row = Sg[kept] - old[0][kept], Yg[kept] - old[1][kept]
             self._products = (g_new, Sg, Yg)
         else:
             both = self._SY_rows @ y
-            column, row = both[: self.size], both[self.size:]
+            column, row = both[: self.size][kept], both[self.size:][kept]
             self._products = None
-        self._SY[:, slot] = column
-        self._YY[slot, :] = self._YY[:, slot] = row
-        self._SY[slot, slot] = sy
-        self._YY[slot, slot] = yy
+        # The new pair is the newest: its row of S Y^T lies below the
+        # diagonal, which the compact form never reads; keeping it would cost
+        # a read of Y against s at every pair.
+        new = kept.size
+        self._SY[:new, new], self._SY[new, :new] = column, 0.0
+        self._YY[:new, new] = self._YY[new, :new] = row
+        self._SY[new, new], self._YY[new, new] = sy, yy
         self._next = (slot + 1) % self.size
-        self._count = min(self._count + 1, self.size)
-        self._ring_changed()
+        self._count = new + 1
+        self._direction = None
 
     def clear(self):
         self._count = 0
         self._products = None
-        self._ring_changed()
+        self._direction = None
 
     def for_objective(self, l2_strength, penalized):
         """The memory of an objective with another L2 strength (a copy).
@@ -194,7 +203,6 @@ class CurvatureMemory:
         k = S.shape[0]
         other._S[:k], other._Y[:k], other._SY[:k, :k], other._YY[:k, :k] = S, Y, SY, YY
         other._count, other._next = k, k % self.size
-        other._ring_changed()
         return other
 
     def direction(self, g):
@@ -204,19 +212,16 @@ class CurvatureMemory:
         two-loop recursion with ``H0 = gamma I`` but in a few matrix-vector
         products rather than a Python loop over the pairs.
         """
-        if not self._count:
+        count = self._count
+        if not count:
             return -g
         # The settle test of a converged iteration asks for the direction
         # that the next iteration then takes: the same gradient, one solve.
         if self._direction is not None and self._direction[0] is g:
             return self._direction[1]
-        order = self._slots
-        if self._block is None:
-            self._block = np.ix_(order, order)
-        block = self._block
-        SY = self._SY[block]
-        newest = order[-1]
-        gamma = self._SY[newest, newest] / self._YY[newest, newest]
+        order = self._order()
+        SY, YY = self._SY[:count, :count], self._YY[:count, :count]
+        gamma = SY[-1, -1] / YY[-1, -1]
         products = self._products_at(g)
         if products is None:
             both = self._SY_rows @ g
@@ -225,7 +230,8 @@ class CurvatureMemory:
         Sg, Yg = products
         # dtrtrs reads only the upper triangle of S Y^T.
         u, _ = dtrtrs(SY, Sg[order])
-        v = np.diag(SY) * u + gamma * (self._YY[block] @ u) - gamma * Yg[order]
+        v = SY.diagonal() * u
+        v += gamma * (YY @ u - Yg[order])
         top, _ = dtrtrs(SY, v, trans=1)
         # -H g = -gamma g + gamma Y^T u - S^T top, the last two as one product.
         coefficients = np.zeros(2 * self.size)

@@ -233,11 +233,10 @@ def _assert_matches(memory, pairs, g):
     S, Y = memory.pairs()
     np.testing.assert_array_equal(S, np.reshape([s for s, _ in kept], S.shape))
     np.testing.assert_array_equal(Y, np.reshape([y for _, y in kept], Y.shape))
-    order = memory._order()
-    block = np.ix_(order, order)
     # The compact form reads the upper triangle of S Y^T (oldest first) and all of Y Y^T.
-    np.testing.assert_allclose(memory._SY[block], np.triu(S @ Y.T), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(memory._YY[block], Y @ Y.T, rtol=1e-10, atol=1e-12)
+    SY, YY = memory.inner_products()
+    np.testing.assert_allclose(SY, np.triu(S @ Y.T), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(YY, Y @ Y.T, rtol=1e-10, atol=1e-12)
     d = memory.direction(g)
     if kept:
         np.testing.assert_allclose(d, _two_loop(kept, g), rtol=1e-10, atol=1e-12)
