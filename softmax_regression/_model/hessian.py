@@ -205,7 +205,13 @@ def hessian_diagonal(loss, X, P, sample_weight):
     if sp.issparse(X):
         P = np.asarray(P, dtype=np.float64)
         S = np.asarray(sample_weight, dtype=np.float64)[:, None] * P * (1.0 - P)
-        D = np.asarray((X.multiply(X).T @ S).T)
+        if X.format in ("csr", "csc") and X.has_canonical_format:
+            # The squares beside X's own index arrays: a copy of the values
+            # only (duplicate entries would have to be summed first).
+            squared = type(X)((X.data**2, X.indices, X.indptr), shape=X.shape)
+        else:
+            squared = X.multiply(X)
+        D = np.asarray((squared.T @ S).T)
         intercept = S.sum(axis=0)
     else:
         xp = namespace(P)
