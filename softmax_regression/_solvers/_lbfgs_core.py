@@ -57,12 +57,20 @@ class CurvatureMemory:
     penalized : ndarray
         How much of the L2 penalty each entry of the flat vector gets (its
         penalty factor; 0 or False where it is unpenalized).
+    scale : ndarray or None, default=None
+        A positive diagonal scaling: the initial inverse Hessian is
+        ``gamma * diag(scale**2)`` instead of ``gamma * I`` (L-BFGS in the
+        coordinates ``x / scale``, where the pairs are kept). From the
+        Hessian's diagonal, ``scale = 1 / sqrt(diag)`` puts coefficients of
+        very different curvature (frequent and rare terms of sparse text)
+        on one scale.
     """
 
-    def __init__(self, size, l2_strength, penalized):
+    def __init__(self, size, l2_strength, penalized, scale=None):
         self.size = size
         self.l2_strength = float(l2_strength)
         self.penalized = penalized
+        self.scale = scale
         n = penalized.shape[0]
         # S and Y are the two halves of one array, so that a product of both
         # with a vector is one matrix-vector product.
@@ -106,7 +114,19 @@ class CurvatureMemory:
     def pairs(self):
         """``(S, Y)`` with one pair per row, oldest first (copies)."""
         order = self._order()
-        return self._S[order], self._Y[order]
+        S, Y = self._S[order], self._Y[order]
+        if self.scale is not None:
+            S *= self.scale
+            Y /= self.scale
+        return S, Y
+
+    def length(self, d):
+        """The Euclidean length of a step ``d`` in the memory's coordinates."""
+        return float(np.linalg.norm(d if self.scale is None else d / self.scale))
+
+    def _scaled(self, g):
+        """A gradient (or a change of it) in the memory's coordinates."""
+        return g if self.scale is None else g * self.scale
 
     def _products_at(self, g):
         """``(S @ g, Y @ g)``, from the last direction's when ``g`` is its gradient."""
@@ -127,6 +147,9 @@ class CurvatureMemory:
             return
         slot = self._next
         old = self._products_at(g_old) if g_new is not None else None
+        if self.scale is not None:
+            s, y = s / self.scale, y * self.scale
+            yy = float(y @ y)
         self._S[slot] = s
         self._Y[slot] = y
         kept = self._order()
@@ -141,7 +164,8 @@ class CurvatureMemory:
             column = row = np.zeros(0)
             if g_new is not None:
                 Sg, Yg = np.zeros(self.size), np.zeros(self.size)
-                Sg[slot], Yg[slot] = float(s @ g_new), float(y @ g_new)
+                scaled = self._scaled(g_new)
+                Sg[slot], Yg[slot] = float(s @ scaled), float(y @ scaled)
                 self._products = (g_new, Sg, Yg)
             else:
                 self._products = None
@@ -153,7 +177,7 @@ class CurvatureMemory:
             # eps |g| / |y| instead of eps. Each entry is formed once, when
             # its pair arrives, so nothing accumulates; the diagonal (the
             # curvature test and the scaling gamma) is a direct dot product.
-            both = self._SY_rows @ g_new
+            both = self._SY_rows @ self._scaled(g_new)
             Sg, Yg = both[: self.size], both[self.size:]
             column, row = Sg[kept] - old[0][kept], Yg[kept] - old[1][kept]
             self._products = (g_new, Sg, Yg)
@@ -185,17 +209,20 @@ class CurvatureMemory:
         curvature would no longer be positive are dropped, as is everything
         when the layout differs.
         """
-        other = CurvatureMemory(self.size, l2_strength, penalized)
+        other = CurvatureMemory(self.size, l2_strength, penalized, self.scale)
         if penalized.shape != self.penalized.shape or not np.array_equal(
             penalized, self.penalized
         ):
             return other
         if not self._count:
             return other
-        S, Y = self.pairs()
+        # In the memory's coordinates: y / scale moves by delta * s * scale.
+        order = self._order()
+        S, Y = self._S[order], self._Y[order]
         delta = float(l2_strength) - self.l2_strength
         if delta:
-            Y += delta * (S * penalized)
+            moved = penalized if self.scale is None else penalized * self.scale**2
+            Y += delta * (S * moved)
         SY, YY = np.triu(S @ Y.T), Y @ Y.T
         keep = np.diag(SY) > np.finfo(float).eps * np.diag(YY)
         if not keep.all():
@@ -209,12 +236,13 @@ class CurvatureMemory:
         """``-H g`` for the inverse Hessian approximation ``H``.
 
         The compact form of Byrd, Nocedal and Schnabel (1994), equal to the
-        two-loop recursion with ``H0 = gamma I`` but in a few matrix-vector
-        products rather than a Python loop over the pairs.
+        two-loop recursion with ``H0 = gamma I`` (in the scaled coordinates)
+        but in a few matrix-vector products rather than a Python loop over
+        the pairs.
         """
         count = self._count
         if not count:
-            return -g
+            return -g if self.scale is None else -(self.scale**2) * g
         # The settle test of a converged iteration asks for the direction
         # that the next iteration then takes: the same gradient, one solve.
         if self._direction is not None and self._direction[0] is g:
@@ -224,7 +252,7 @@ class CurvatureMemory:
         gamma = SY[-1, -1] / YY[-1, -1]
         products = self._products_at(g)
         if products is None:
-            both = self._SY_rows @ g
+            both = self._SY_rows @ self._scaled(g)
             products = both[: self.size], both[self.size:]
             self._products = (g, *products)
         Sg, Yg = products
@@ -238,7 +266,9 @@ class CurvatureMemory:
         coefficients[order] = -top
         coefficients[self.size + order] = gamma * u
         d = self._SY_rows.T @ coefficients
-        d -= gamma * g
+        d -= gamma * self._scaled(g)
+        if self.scale is not None:
+            d *= self.scale
         self._direction = (g, d)
         return d
 
@@ -377,7 +407,7 @@ def minimize_lbfgs(fun, x0, memory, *, max_iter, on_iteration, resolution=FTOL):
         if memory:
             alpha = 1.0
         else:
-            norm = float(np.linalg.norm(d))
+            norm = memory.length(d)
             alpha = min(1.0, 1.0 / norm) if norm > 0 else 1.0
         try:
             alpha, f_new, g_new = line_search(fun, x, f, g, d, alpha, resolution)

@@ -121,9 +121,10 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
         print(f"[auto] method: {method}")
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, callback=callback)
     if method == "lbfgs":
+        in_memory = type(problem) is SoftmaxProblem
         result = solve_lbfgs(problem, coef0, curvature=curvature,
-                             settle=problem.penalty.is_smooth,
-                             single_precision=type(problem) is SoftmaxProblem, **options)
+                             settle=problem.penalty.is_smooth, single_precision=in_memory,
+                             precondition=in_memory, **options)
         result.pass_equivalents = float(result.n_evaluations)
     elif method == "newton-exact":
         result = ExactNewton(problem, **options).solve(coef0)

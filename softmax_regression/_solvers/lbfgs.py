@@ -22,7 +22,7 @@ SINGLE_PRECISION_WORK = 250_000
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
-                curvature=None, settle=False, single_precision=False):
+                curvature=None, settle=False, single_precision=False, precondition=False):
     """Minimize ``problem``'s objective with L-BFGS.
 
     Value and gradient come from one pass over the data. A smooth objective
@@ -63,6 +63,12 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         float64 from its point and curvature pairs until the float64 problem
         meets ``tol`` (:meth:`SoftmaxProblem.single_precision`). Every
         iteration counts towards ``max_iter``; the stop is judged in float64.
+    precondition : bool, default=False
+        Smooth objectives without ``curvature``: start L-BFGS from the
+        inverse of the objective's Hessian diagonal at ``coef0`` instead of
+        a multiple of the identity (see :class:`CurvatureMemory`'s
+        ``scale``), at the cost of that diagonal (about a pass). The scale
+        travels with the returned curvature.
 
     Returns
     -------
@@ -79,6 +85,8 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
     if smooth:
+        if precondition and curvature is None:
+            pairs.scale = _diagonal_scale(problem, bridge, x0)
         n_samples, n_features = problem.X.shape
         worth_it = n_samples * n_features * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
         twin = problem.single_precision() if single_precision and worth_it else None
@@ -117,6 +125,22 @@ def _penalized(problem):
     mask = np.zeros(problem.coef_shape)
     mask[:, : problem.n_features] = problem.penalty.factor_row(problem.n_features)
     return mask.ravel()
+
+
+def _diagonal_scale(problem, bridge, x0):
+    """``1 / sqrt`` of the smooth objective's Hessian diagonal at ``x0``.
+
+    1 where the diagonal is 0 (a coefficient the data never move) or beyond
+    the float range (squares of features past ~1e154, which the solve then
+    reports as an overflow).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        diagonal = bridge.hessian_diagonal(x0).ravel()
+        diagonal += problem.penalty.l2_strength * _penalized(problem)
+    scale = np.ones_like(diagonal)
+    usable = (diagonal > 0) & np.isfinite(diagonal)
+    scale[usable] = 1.0 / np.sqrt(diagonal[usable])
+    return scale
 
 
 def _memory_for(problem, curvature, size):

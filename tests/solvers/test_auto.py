@@ -276,3 +276,21 @@ def test_badly_scaled_features_are_not_taken_for_dependent_ones():
     rhs = H @ np.array([1.0, -2.0, 0.5, 0.25, 0.0])
     step = least_norm_step(H, rhs)
     assert_allclose(H @ step, rhs, rtol=1e-6, atol=1e-6 * np.abs(rhs).max())
+
+
+def test_lbfgs_on_sparse_rows_reaches_newton_cg_optimum():
+    # Sparse columns of very different frequency (their Hessian diagonal
+    # spans orders of magnitude): auto's L-BFGS starts from that diagonal.
+    rng = np.random.default_rng(0)
+    n, d = 2000, 400
+    frequency = 0.3 / np.arange(1, d + 1) ** 0.8
+    X = sp.csr_array(rng.random((n, d)) < frequency) * rng.uniform(0.5, 2.0, (n, d))
+    X = sp.csr_array(X)
+    assert X.nnz < 0.1 * n * d
+    y = np.argmax(X @ rng.standard_normal((d, 4)) + rng.gumbel(size=(n, 4)), axis=1)
+    assert _method(X, y) == "lbfgs"
+    auto = _fit(X, y, "auto")
+    reference = _fit(X, y, "newton-cg")
+    scale = np.abs(reference.coef_).max()
+    assert_allclose(auto.coef_, reference.coef_, rtol=1e-5, atol=1e-5 * scale)
+    assert_allclose(auto.intercept_, reference.intercept_, rtol=1e-5, atol=1e-5 * scale)
