@@ -125,7 +125,8 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
         result = solve_lbfgs(problem, coef0, curvature=curvature,
                              settle=problem.penalty.is_smooth, single_precision=in_memory,
                              precondition=in_memory, **options)
-        result.pass_equivalents = float(result.n_evaluations)
+        # The Hessian diagonal of the start counts as a product (about a pass).
+        result.pass_equivalents = float(result.n_evaluations + result.n_hessian_products)
     elif method == "newton-exact":
         result = ExactNewton(problem, **options).solve(coef0)
     elif method == "newton-proximal":

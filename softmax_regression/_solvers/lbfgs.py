@@ -134,6 +134,7 @@ def _diagonal_scale(problem, bridge, x0):
     the float range (squares of features past ~1e154, which the solve then
     reports as an overflow).
     """
+    bridge.n_hessian_products += 1  # about the work of one
     with np.errstate(over="ignore", invalid="ignore"):
         diagonal = bridge.hessian_diagonal(x0).ravel()
         diagonal += problem.penalty.l2_strength * _penalized(problem)
