@@ -98,6 +98,44 @@ def test_sampled_binary_reaches_newton_cg_optimum():
     assert_allclose(auto.coef_, reference.coef_, rtol=1e-5, atol=1e-5 * scale)
 
 
+def _lbfgs_data(n_samples=1500, n_features=40, n_classes=10):
+    # 10 x 41 coefficients on 1,500 rows: too many for exact Newton, too few
+    # rows for a sample: L-BFGS, from the Hessian's diagonal and in float32 first.
+    return blobs(n_samples, n_features, n_classes, seed=0, spread=3.0)
+
+
+LBFGS_CASES = {
+    "multiclass": lambda: (_lbfgs_data(), {}, None),
+    "binary": lambda: (blobs(1000, 300, 2, seed=1, spread=3.0), {}, None),
+    "weights": lambda: (_lbfgs_data(), {}, np.random.default_rng(0).uniform(0, 3, 1500)),
+    "class_weight": lambda: (_lbfgs_data(), {"class_weight": "balanced"}, None),
+    "no_intercept": lambda: (_lbfgs_data(), {"fit_intercept": False}, None),
+    # Overlapping classes: the unpenalized objective has a minimizer.
+    "C_inf": lambda: (_lbfgs_data(2000, 20, 10), {"C": np.inf}, None),
+}
+
+
+@pytest.mark.parametrize("case", list(LBFGS_CASES))
+def test_lbfgs_reaches_newton_cg_optimum(case):
+    (X, y), params, weight = LBFGS_CASES[case]()
+    problem = prepare(SoftmaxClassifier(**params), X, y, weight).problem
+    assert choose_method(problem) == "lbfgs"
+    assert problem.single_precision() is not None
+    auto = _fit(X, y, "auto", weight, **params)
+    reference = _fit(X, y, "newton-cg", weight, **params)
+    # At an optimality of 1e-10, L-BFGS (float64 only as well) leaves the
+    # least curved directions some 1e-6 from newton-cg's point; a stop at
+    # float32's reach would leave the objective 1e-9 above it, not 1e-12.
+    scale = np.abs(reference.coef_).max()
+    assert_allclose(auto.coef_, reference.coef_, rtol=1e-5, atol=1e-5 * scale)
+    assert_allclose(auto.intercept_, reference.intercept_, rtol=1e-5, atol=1e-5 * scale)
+    objective = {name: problem.objective(np.column_stack([model.coef_, model.intercept_])
+                                         if model.fit_intercept else model.coef_)
+                 for name, model in (("auto", auto), ("newton-cg", reference))}
+    assert objective["auto"] == pytest.approx(objective["newton-cg"], rel=1e-12)
+    assert auto.coef_.dtype == np.float64
+
+
 def _exact_limit_rows(n_features, n_classes):
     """The most rows for which exact Newton's Hessian is cheap enough (auto's rule)."""
     n_logits = 1 if n_classes == 2 else n_classes
@@ -144,7 +182,7 @@ def test_the_choice_for_l1_sparse_and_dask_like_problems():
     assert _method(sp.csr_array(X[:, :6]), y) == "newton-exact"
 
 
-@pytest.mark.parametrize("data", [_exact_data, _sampled_data])
+@pytest.mark.parametrize("data", [_exact_data, _sampled_data, _lbfgs_data])
 def test_two_default_fits_are_bit_identical(data):
     X, y = data()
     first, second = SoftmaxClassifier().fit(X, y), SoftmaxClassifier().fit(X, y)

@@ -2,13 +2,11 @@
 
 The default solver takes L-BFGS on small float64 tables with many
 coefficients (digits-like); it iterates on a float32 copy first and finishes
-on the float64 problem. It must reach newton-cg's optimum at tol=1e-10 on
-every problem class, stop only where the float64 problem meets tol, count
-every iteration, and leave the float64 path alone where the copy would be
-unfaithful or too large.
+on the float64 problem. It must stop only where the float64 problem meets
+tol, count every iteration, and leave the float64 path alone where the copy
+would be unfaithful, too large or not worth it (its optimum on every problem
+class: ``test_auto.py::test_lbfgs_reaches_newton_cg_optimum``).
 """
-
-import warnings
 
 import numpy as np
 import pytest
@@ -23,57 +21,15 @@ from softmax_regression._model.problem import TRANSPOSED_BYTES
 from softmax_regression._solvers.auto import choose_method
 from softmax_regression._solvers.lbfgs import SINGLE_PRECISION_WORK, solve_lbfgs
 
-TIGHT = dict(tol=1e-10, max_iter=2000)
-
 
 def _lbfgs_data(n_classes=10, n_samples=1500, n_features=40, seed=0):
     # 10 x 41 coefficients on 1,500 rows: too many for exact Newton, too few
-    # rows for a sample; overlapping classes, so C=inf has an optimum.
+    # rows for a sample; overlapping classes.
     return blobs(n_samples, n_features, n_classes, seed=seed, spread=3.0)
 
 
 def _problem(X, y, sample_weight=None, **params):
     return prepare(SoftmaxClassifier(**params), X, y, sample_weight).problem
-
-
-def _fit(X, y, solver, sample_weight=None, **params):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*limit of floating-point precision",
-                                category=ConvergenceWarning)
-        return SoftmaxClassifier(solver=solver, **TIGHT, **params).fit(
-            X, y, sample_weight=sample_weight)
-
-
-CASES = {
-    "multiclass": lambda: (_lbfgs_data(), {}, None),
-    "binary": lambda: (blobs(1000, 300, 2, seed=1, spread=3.0), {}, None),
-    "weights": lambda: (_lbfgs_data(), {}, np.random.default_rng(0).uniform(0, 3, 1500)),
-    "class_weight": lambda: (_lbfgs_data(), {"class_weight": "balanced"}, None),
-    "no_intercept": lambda: (_lbfgs_data(), {"fit_intercept": False}, None),
-    # Overlapping classes: the unpenalized objective has a minimizer.
-    "C_inf": lambda: (blobs(2000, 20, 10, seed=0, spread=5.0), {"C": np.inf}, None),
-}
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_reaches_the_newton_cg_optimum(case):
-    (X, y), params, weight = CASES[case]()
-    problem = _problem(X, y, weight, **params)
-    assert choose_method(problem) == "lbfgs"
-    assert problem.single_precision() is not None
-    auto = _fit(X, y, "auto", weight, **params)
-    reference = _fit(X, y, "newton-cg", weight, **params)
-    # At an optimality of 1e-10, L-BFGS (float64 only as well) leaves the
-    # least curved directions some 1e-6 from newton-cg's point; a stop at
-    # float32's reach would leave the objective 1e-9 above it, not 1e-12.
-    scale = np.abs(reference.coef_).max()
-    assert_allclose(auto.coef_, reference.coef_, rtol=1e-5, atol=1e-5 * scale)
-    assert_allclose(auto.intercept_, reference.intercept_, rtol=1e-5, atol=1e-5 * scale)
-    objective = {name: problem.objective(np.column_stack([model.coef_, model.intercept_])
-                                         if model.fit_intercept else model.coef_)
-                 for name, model in (("auto", auto), ("newton-cg", reference))}
-    assert objective["auto"] == pytest.approx(objective["newton-cg"], rel=1e-12)
-    assert auto.coef_.dtype == np.float64
 
 
 def _verbose_fit(capsys, X, y, **params):
@@ -123,13 +79,6 @@ def test_max_iter_counts_both_phases():
     with pytest.warns(ConvergenceWarning, match="max_iter=5"):
         model = SoftmaxClassifier(max_iter=5).fit(X, y)
     assert model.n_iter_[0] == 5
-
-
-def test_two_default_fits_are_bit_identical():
-    X, y = _lbfgs_data()
-    first, second = SoftmaxClassifier().fit(X, y), SoftmaxClassifier().fit(X, y)
-    assert np.array_equal(first.coef_, second.coef_)
-    assert np.array_equal(first.intercept_, second.intercept_)
 
 
 def test_callbacks_see_float64_coefficients_in_every_iteration():
