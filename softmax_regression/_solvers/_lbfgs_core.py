@@ -207,13 +207,13 @@ class CurvatureMemory:
         The gradient of ``f + delta/2 ||x_P||^2`` changes by ``delta * s_P``
         more over a step ``s``, so each pair moves by exactly that. Pairs whose
         curvature would no longer be positive are dropped, as is everything
-        when the layout differs.
+        (the scale included) when the layout differs.
         """
-        other = CurvatureMemory(self.size, l2_strength, penalized, self.scale)
         if penalized.shape != self.penalized.shape or not np.array_equal(
             penalized, self.penalized
         ):
-            return other
+            return CurvatureMemory(self.size, l2_strength, penalized)
+        other = CurvatureMemory(self.size, l2_strength, penalized, self.scale)
         if not self._count:
             return other
         # In the memory's coordinates: y / scale moves by delta * s * scale.

@@ -416,6 +416,9 @@ def test_a_scaled_memory_moved_to_another_l2_strength_keeps_its_scale():
     assert moved.scale is scale
     g = rng.normal(size=n)
     np.testing.assert_allclose(moved.direction(g), measured.direction(g), rtol=1e-10)
+    # Another layout starts empty, without the scale of this one.
+    other = memory.for_objective(0.2, np.ones(n + 1))
+    assert len(other) == 0 and other.scale is None
 
 
 def test_the_default_fit_is_not_broken_by_unscaled_features():
