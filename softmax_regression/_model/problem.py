@@ -111,7 +111,10 @@ class SoftmaxProblem:
                 or not 0 < X.shape[0] * X.shape[1] * 8 <= TRANSPOSED_BYTES):
             return None
         with np.errstate(over="ignore"):
-            single = xp.astype(X, xp.float32)
+            # C order whatever X's: the float32 phase then rounds the same for
+            # a Fortran-ordered array or a data frame as for a C-ordered one.
+            single = (np.ascontiguousarray(X, dtype=np.float32) if isinstance(X, np.ndarray)
+                      else xp.astype(X, xp.float32))
         if not bool(xp.all(xp.isfinite(single))):
             return None
         high, low = xp.max(X, axis=0), xp.min(X, axis=0)

@@ -207,22 +207,21 @@ class CurvatureMemory:
         The gradient of ``f + delta/2 ||x_P||^2`` changes by ``delta * s_P``
         more over a step ``s``, so each pair moves by exactly that. Pairs whose
         curvature would no longer be positive are dropped, as is everything
-        (the scale included) when the layout differs.
+        when the layout differs. The copy has no scale: a diagonal measured
+        at one L2 strength would misjudge another's (its pairs come back in
+        the original coordinates).
         """
+        other = CurvatureMemory(self.size, l2_strength, penalized)
         if penalized.shape != self.penalized.shape or not np.array_equal(
             penalized, self.penalized
         ):
-            return CurvatureMemory(self.size, l2_strength, penalized)
-        other = CurvatureMemory(self.size, l2_strength, penalized, self.scale)
+            return other
         if not self._count:
             return other
-        # In the memory's coordinates: y / scale moves by delta * s * scale.
-        order = self._order()
-        S, Y = self._S[order], self._Y[order]
+        S, Y = self.pairs()
         delta = float(l2_strength) - self.l2_strength
         if delta:
-            moved = penalized if self.scale is None else penalized * self.scale**2
-            Y += delta * (S * moved)
+            Y += delta * (S * penalized)
         SY, YY = np.triu(S @ Y.T), Y @ Y.T
         keep = np.diag(SY) > np.finfo(float).eps * np.diag(YY)
         if not keep.all():

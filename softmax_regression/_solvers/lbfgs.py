@@ -1,6 +1,7 @@
 """L-BFGS on the smooth objective, L-BFGS-B on the bound-constrained split L1 one."""
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from .._utils.threads import solver_threads
@@ -64,11 +65,15 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         meets ``tol`` (:meth:`SoftmaxProblem.single_precision`). Every
         iteration counts towards ``max_iter``; the stop is judged in float64.
     precondition : bool, default=False
-        Smooth objectives without ``curvature``: start L-BFGS from the
-        inverse of the objective's Hessian diagonal at ``coef0`` instead of
-        a multiple of the identity (see :class:`CurvatureMemory`'s
-        ``scale``), at the cost of that diagonal (about a pass). The scale
-        travels with the returned curvature.
+        Smooth objectives on sparse X without ``curvature``: start L-BFGS
+        from the inverse of the objective's Hessian diagonal at ``coef0``
+        instead of a multiple of the identity (see :class:`CurvatureMemory`'s
+        ``scale``), at the cost of that diagonal (about a pass). Measured:
+        sparse text-like rows, whose terms differ in frequency by orders of
+        magnitude, 57 -> 45 iterations; on dense X it took 1.3x-2x the
+        iterations of standardized features and far more on uncentred ones
+        (a column of 5000 +- 1 beside the intercept), so dense X keeps the
+        identity.
 
     Returns
     -------
@@ -85,7 +90,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
     if smooth:
-        if precondition and curvature is None:
+        if precondition and curvature is None and sp.issparse(problem.X):
             pairs.scale = _diagonal_scale(problem, bridge, x0)
         n_samples, n_features = problem.X.shape
         worth_it = n_samples * n_features * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
@@ -179,6 +184,8 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
     twin_bridge = ScipyBridge(twin)
     tol = trace.tol
     trace.tol = max(tol, SINGLE_PRECISION_TOL)
+    if trace.verbose:
+        print(f"[{trace.name}] float32 first, to optimality {trace.tol:.0e}")
     x = x0
     try:
         with solver_threads(), np.errstate(over="raise", invalid="raise"):
@@ -187,9 +194,9 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
         pass  # float32's range is too small for these logits: float64 from x0
     finally:
         trace.tol, trace.converged = tol, False
-    if trace.verbose:
-        print(f"[{trace.name}] float64 from here")
     used = len(trace.history)
+    if trace.verbose:
+        print(f"[{trace.name}] float64 from iteration {used}")
     with solver_threads(), overflow_is_an_error():
         done = trace.stopped_by_callback or _settled_at(problem, bridge, trace, x, pairs, settle)
     if done:

@@ -168,7 +168,7 @@ def test_the_float32_phase_of_lbfgs_runs_on_array_api_strict(capsys):
     reference = SoftmaxClassifier().fit(X, y)
     with config_context(array_api_dispatch=True):
         model = SoftmaxClassifier(verbose=1).fit(xp.asarray(X), xp.asarray(y))
-    assert "float64 from here" in capsys.readouterr().out
+    assert "float64 from iteration" in capsys.readouterr().out
     coef = _convert_to_numpy(model.coef_, xp)
     assert coef.dtype == np.float64
     problem = prepare(SoftmaxClassifier(), X, y).problem

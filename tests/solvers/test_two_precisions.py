@@ -40,7 +40,7 @@ def _verbose_fit(capsys, X, y, **params):
 def test_the_stop_is_judged_in_float64(capsys):
     X, y = _lbfgs_data()
     model, out = _verbose_fit(capsys, X, y)
-    assert "float64 from here" in out
+    assert "float64 from iteration" in out
     problem = _problem(X, y)
     coef = np.column_stack([model.coef_, model.intercept_])
     _, G = problem.smooth_value_gradient(coef)
@@ -66,7 +66,8 @@ def test_unscaled_features_stop_within_tol_in_float64():
 def test_a_tol_below_float32s_reach_is_finished_in_float64(capsys):
     X, y = _lbfgs_data()
     model, out = _verbose_fit(capsys, X, y, tol=1e-9, max_iter=1000)
-    float32_part, float64_part = out.split("float64 from here")
+    float32_part, float64_part = out.split("float64 from iteration")
+    assert "float32 first" in float32_part
     assert "[lbfgs] iter" in float32_part and "[lbfgs] iter" in float64_part
     problem = _problem(X, y)
     coef = np.column_stack([model.coef_, model.intercept_])
@@ -158,4 +159,16 @@ def test_small_passes_stay_in_float64(capsys):
     problem = _problem(X, y)
     assert choose_method(problem) == "lbfgs" and problem.single_precision() is not None
     _, out = _verbose_fit(capsys, X, y)
-    assert "[lbfgs] iter" in out and "float64 from here" not in out
+    assert "[lbfgs] iter" in out and "float64 from iteration" not in out
+
+
+def test_the_float32_phase_does_not_depend_on_the_memory_layout():
+    # The float32 copy is C-ordered whatever X is: a Fortran-ordered array or
+    # a data frame takes the same iterations as a C-ordered array.
+    pd = pytest.importorskip("pandas")
+    X, y = _lbfgs_data()
+    reference = SoftmaxClassifier().fit(X, y)
+    for other in (np.asfortranarray(X), pd.DataFrame(X)):
+        model = SoftmaxClassifier().fit(other, y)
+        assert model.n_iter_[0] == reference.n_iter_[0]
+        assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
