@@ -163,18 +163,11 @@ class SoftmaxProblem:
         Works on any namespace: the scipy solvers call it on host copies of
         the coefficients and gradient, which saves device round trips.
         """
-        penalty = self.penalty
-        if not penalty.l2_strength:
+        if not self.penalty.l2_strength:
             return value, G
         W = self.weights(coef)
-        if isinstance(G, np.ndarray) and penalty.factor is None:
-            # NumPy without factors, in fewer calls: the solvers add the
-            # penalty at every evaluation.
-            out = np.array(G, dtype=np.result_type(G, W))
-            out[:, : W.shape[1]] += penalty.l2_strength * W
-            return value + 0.5 * penalty.l2_strength * float((W * W).sum()), out
-        value = value + penalty.smooth_value(W)
-        return value, self._with_penalty_block(G, penalty.smooth_gradient(W))
+        value = value + self.penalty.smooth_value(W)
+        return value, self._with_penalty_block(G, self.penalty.smooth_gradient(W))
 
     def add_smooth_penalty_hessp(self, HV, V):
         """Add the smooth penalty's Hessian times ``V`` to the loss's ``HV``."""

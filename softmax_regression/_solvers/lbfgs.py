@@ -163,7 +163,7 @@ def _minimize(problem, bridge, trace, x0, pairs, max_iter, settle):
         optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
         stop = trace.record(x, value, optimality)
         if stop and settle and not trace.stopped_by_callback:
-            return settled(-float(g @ pairs.direction(g)), trace.tol, value)
+            return _settles(pairs, g, trace.tol, value)
         return stop
 
     xp, _ = problem.namespace_and_device
@@ -211,10 +211,15 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
 
 def _settled_at(problem, bridge, trace, x, pairs, settle):
     """Whether ``x`` already meets ``tol`` (and is settled, with ``settle``) in float64."""
-    value, g = bridge.value_gradient(x)
-    if problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape)) > trace.tol:
+    value, optimality = bridge.state_at(x)
+    if optimality > trace.tol:
         return False
-    return not settle or settled(-float(g @ pairs.direction(g)), trace.tol, value)
+    return not settle or _settles(pairs, bridge.value_gradient(x)[1], trace.tol, value)
+
+
+def _settles(pairs, g, tol, value):
+    """Whether the next L-BFGS step from gradient ``g`` would lower the objective negligibly."""
+    return settled(-float(g @ pairs.direction(g)), tol, value)
 
 
 def _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle=False):

@@ -298,7 +298,6 @@ class ExactNewton(NewtonSolver):
         return self.project(step)
 
 
-
 class SubsampledNewtonCG(NewtonSolver):
     """Newton-CG whose Hessian products use a fixed random sample of the rows.
 
