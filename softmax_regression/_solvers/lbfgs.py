@@ -14,8 +14,8 @@ from ._trace import MESSAGES, IterationTrace, settled
 # The tolerance of a float32 first phase: about where float32 gradients stop
 # being accurate to a few digits; a smaller tol is the float64 phase's work.
 SINGLE_PRECISION_TOL = 1e-5
-# The float32 phase pays where a pass's products (n x d x K) are at least this
-# large. Measured (one thread, default fits, time against float64 only):
+# The float32 phase pays where a pass's products (n x d x K, sparse: stored
+# values x K) are at least this large. Measured (one thread, default fits, time against float64 only):
 # 1.07x at 100 x 50 x 10 and 1.04x at 200 x 64 x 10, where the copy and the
 # float64 check cost more than the cheaper passes save; 0.95x at 400 x 64 x
 # 10, 0.74x at 1,500 x 40 x 10.
@@ -58,9 +58,9 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         the next L-BFGS step would also lower the objective negligibly
         (:func:`~._trace.settled`), as the Newton methods do.
     single_precision : bool, default=False
-        Smooth float64 objectives on small dense X whose passes are large
-        enough (:data:`SINGLE_PRECISION_WORK`): iterate on a float32 copy of
-        the problem first (passes at about half the cost), then go on in
+        Smooth float64 objectives on small dense X or on sparse X whose
+        passes are large enough (:data:`SINGLE_PRECISION_WORK`): iterate on a float32 copy of
+        the problem first (passes at half to two thirds the cost), then go on in
         float64 from its point and curvature pairs until the float64 problem
         meets ``tol`` (:meth:`SoftmaxProblem.single_precision`). Every
         iteration counts towards ``max_iter``; the stop is judged in float64.
@@ -92,8 +92,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if smooth:
         if precondition and curvature is None and sp.issparse(problem.X):
             pairs.scale = _diagonal_scale(problem, bridge, x0)
-        n_samples, n_features = problem.X.shape
-        worth_it = n_samples * n_features * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
+        worth_it = _pass_products(problem.X) * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
         twin = problem.single_precision() if single_precision and worth_it else None
         if twin is not None:
             return _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter,
@@ -123,6 +122,11 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     reason = "line search" if res.status == 2 else "max_iter"
     return trace.result(res.x, at_precision_limit=res.status == 0, message=str(res.message),
                         reason=reason)
+
+
+def _pass_products(X):
+    """Products of X's entries in a pass, per logit: its stored values if sparse."""
+    return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
 
 
 def _penalized(problem):

@@ -1,12 +1,15 @@
 """L-BFGS in two precisions: a float32 phase, then float64 judges the stop.
 
 The default solver takes L-BFGS on small float64 tables with many
-coefficients (digits-like); it iterates on a float32 copy first and finishes
-on the float64 problem. It must stop only where the float64 problem meets
+coefficients (digits-like) and on sparse X; it iterates on a float32 copy
+first (of sparse X: the values, beside X's own index arrays) and finishes on
+the float64 problem. It must stop only where the float64 problem meets
 tol, count every iteration, and leave the float64 path alone where the copy
 would be unfaithful, too large or not worth it (its optimum on every problem
 class: ``test_auto.py::test_lbfgs_reaches_newton_cg_optimum``).
 """
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -118,15 +121,20 @@ def test_an_overflow_in_float32_leaves_the_fit_to_float64():
     assert mixed.n_iter == plain.n_iter
 
 
-@pytest.mark.parametrize("kind", ["float32", "sparse", "offset", "large", "unfaithful",
-                                  "beyond_float32"])
+@pytest.mark.parametrize("kind", ["float32", "offset", "large", "unfaithful",
+                                  "beyond_float32", "sparse_unfaithful", "sparse_beyond_float32",
+                                  "sparse_coo"])
 def test_no_float32_phase_where_the_copy_would_not_serve(kind):
     X, y = _lbfgs_data()
     offset = None
     if kind == "float32":
         X = X.astype(np.float32)
-    elif kind == "sparse":
+    elif kind == "sparse_unfaithful":
+        X[:, 0] += 1e6  # stored in every row: its extremes decide
         X = sp.csr_array(X)
+    elif kind == "sparse_beyond_float32":
+        X[0, 0] = 1e39
+        X = sp.csc_array(X)
     elif kind == "offset":
         offset = np.zeros((len(y), 10))
     elif kind == "large":
@@ -137,6 +145,9 @@ def test_no_float32_phase_where_the_copy_would_not_serve(kind):
     elif kind == "beyond_float32":
         X[0, 0] = 1e39
     problem = prepare(SoftmaxClassifier(), X, y, offset=offset).problem
+    if kind == "sparse_coo":
+        # Only CSR and CSC share their index arrays with a copy of the values.
+        problem = dataclasses.replace(problem, X=sp.coo_array(problem.X))
     assert problem.single_precision() is None
 
 
@@ -149,6 +160,52 @@ def test_the_float32_copy_keeps_the_problem():
         assert copy.dtype == np.float32
         assert_allclose(copy, original, rtol=1e-7)
     assert twin.penalty is problem.penalty and twin.loss is problem.loss
+
+
+@pytest.mark.parametrize("fmt", [sp.csr_array, sp.csc_matrix], ids=lambda f: f.__name__)
+def test_sparse_copy_holds_float32_values_beside_xs_own_indices(fmt):
+    rng = np.random.default_rng(0)
+    X = fmt(sp.random_array((300, 50), density=0.1, rng=rng))
+    X.data *= 1e3  # a column with an implicit zero spreads as far as its largest value
+    y = np.arange(300) % 3
+    problem = _problem(X, y)
+    twin = problem.single_precision()
+    assert twin.X.format == problem.X.format and twin.X.dtype == np.float32
+    assert np.shares_memory(twin.X.indices, problem.X.indices)
+    assert np.shares_memory(twin.X.indptr, problem.X.indptr)
+    assert_allclose(twin.X.toarray(), problem.X.toarray(), rtol=1e-7)
+
+
+def test_sparse_columns_stored_in_every_row_are_judged_by_their_extremes():
+    X, y = _lbfgs_data()
+    X[:, 0] = 1e3 + X[:, 0]  # spread about 10: float32 keeps five digits of it
+    assert _problem(sp.csr_array(X), y).single_precision() is not None
+    X[:, 0] += 1e5  # now 1e5 times its spread: two digits
+    assert _problem(sp.csr_array(X), y).single_precision() is None
+    # Duplicate entries are summed before the extremes are read: the sum is
+    # the stored value (1e5 + a little), its halves each beyond the spread.
+    n, d = X.shape
+    halves = np.column_stack([X[:, 0] / 2, X[:, 0] / 2, X[:, 1:]]).ravel()
+    indices = np.tile(np.r_[0, np.arange(d)], n)
+    doubled = sp.csr_array((halves, indices, np.arange(n + 1) * (d + 1)), shape=X.shape)
+    assert not doubled.has_canonical_format
+    problem = dataclasses.replace(_problem(X, y), X=doubled)
+    assert problem.single_precision() is None
+
+
+def test_sparse_default_fit_stops_within_tol_in_float64(capsys):
+    X, y = _lbfgs_data()
+    X[np.abs(X) < 1.0] = 0.0
+    X = sp.csr_array(X)
+    model, out = _verbose_fit(capsys, X, y)
+    assert "float32 first" in out and "float64 from iteration" in out
+    problem = _problem(X, y)
+    coef = np.column_stack([model.coef_, model.intercept_])
+    _, G = problem.smooth_value_gradient(coef)
+    assert problem.optimality(coef, G) <= model.tol
+    # The same optimum as the dense rows, to the tolerance.
+    dense = SoftmaxClassifier(tol=1e-10, max_iter=1000).fit(X.toarray(), y)
+    assert_allclose(model.predict_proba(X), dense.predict_proba(X.toarray()), atol=1e-3)
 
 
 def test_small_passes_stay_in_float64(capsys):
