@@ -102,10 +102,9 @@ class SoftmaxProblem:
         Offered only where the copy is small and faithful. Small: dense
         float64 X of at most :data:`TRANSPOSED_BYTES` (any array namespace),
         or CSR/CSC X, whose copy holds the values only (the index arrays are
-        shared: a third of X's storage at most); no offset. Faithful: every
-        value finite in float32 and none beyond
-        :data:`SINGLE_PRECISION_SPREAD` times its column's spread (a column
-        like ``1e6 + noise`` would lose its variation).
+        shared: a third of X's storage at most); no offset. Faithful: every value finite in float32
+        and none beyond :data:`SINGLE_PRECISION_SPREAD` times its column's
+        spread (a column like ``1e6 + noise`` would lose its variation).
         """
         X = self.X
         xp, _ = self.namespace_and_device
@@ -251,7 +250,12 @@ def _sparse_single(X):
     """CSR/CSC X with float32 values and X's own index arrays, if faithful; else None.
 
     A column with an implicit zero spreads at least as far as its largest
-    value reaches, so only columns stored in every row need their extremes.
+    value reaches, so only columns stored in every row need their extremes,
+    which are read in place (no copy of X). Entries are rounded one by one:
+    duplicates that cancel (``1e8 + v`` and ``-1e8``) lose ``v`` in float32,
+    which only slows the float32 phase (the float64 one judges the stop, and
+    a stalled float32 phase hands over to it); finding them would take a
+    sorted copy of the indices of every unsorted X (text vectorizers').
     """
     if X.format not in ("csr", "csc"):
         return None
@@ -260,20 +264,23 @@ def _sparse_single(X):
     if not np.all(np.isfinite(values)):
         return None
     n_samples, n_features = X.shape
-    stored = (np.bincount(X.indices, minlength=n_features) if X.format == "csr"
-              else np.diff(X.indptr))
-    full = np.flatnonzero(stored >= n_samples)
-    if full.size:
-        columns = X[:, full].tocsc()
-        columns.sum_duplicates()
-        dense = np.flatnonzero(np.diff(columns.indptr) == n_samples)  # no implicit zero
-        if dense.size:
-            # Each column's values are data[start:start + n_samples]: reduce
-            # over [start, end) pairs (a trailing 0 keeps the last end in range).
-            bounds = np.column_stack([columns.indptr[dense], columns.indptr[dense + 1]]).ravel()
-            data = np.append(columns.data, 0.0)
-            high = np.maximum.reduceat(data, bounds)[::2]
-            low = np.minimum.reduceat(data, bounds)[::2]
-            if _unfaithful(np, high, low):
-                return None
-    return type(X)((values, X.indices, X.indptr), shape=X.shape)
+    if X.format == "csr":
+        stored = np.bincount(X.indices, minlength=n_features)
+    else:
+        stored = np.diff(X.indptr)
+    full = stored == n_samples
+    if full.any():
+        high, low = np.full(n_features, -np.inf), np.full(n_features, np.inf)
+        if X.format == "csr":
+            np.maximum.at(high, X.indices, X.data)
+            np.minimum.at(low, X.indices, X.data)
+        else:
+            starts = X.indptr[:-1][stored > 0]
+            high[stored > 0] = np.maximum.reduceat(X.data, starts)
+            low[stored > 0] = np.minimum.reduceat(X.data, starts)
+        if _unfaithful(np, high[full], low[full]):
+            return None
+    # Sparse arrays keep X's index arrays as they are (a sparse matrix would
+    # copy int64 indices that fit in int32).
+    array = sp.csr_array if X.format == "csr" else sp.csc_array
+    return array((values, X.indices, X.indptr), shape=X.shape)

@@ -1,5 +1,7 @@
 """L-BFGS on the smooth objective, L-BFGS-B on the bound-constrained split L1 one."""
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
@@ -20,6 +22,12 @@ SINGLE_PRECISION_TOL = 1e-5
 # float64 check cost more than the cheaper passes save; 0.95x at 400 x 64 x
 # 10, 0.74x at 1,500 x 40 x 10.
 SINGLE_PRECISION_WORK = 250_000
+# The float32 phase hands over to float64 once its objective has gained less
+# than FLAT_ULPS float32 units per iteration over FLAT_ITERATIONS iterations:
+# features of 1e3-1e5 put float32 gradient errors above tol, and the phase
+# would then wander at float32's rounding (hundreds of iterations measured).
+FLAT_ITERATIONS = 5
+FLAT_ULPS = 4
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
@@ -161,14 +169,17 @@ def _memory_for(problem, curvature, size):
     return curvature.for_objective(l2_strength, penalized)
 
 
-def _minimize(problem, bridge, trace, x0, pairs, max_iter, settle):
-    """L-BFGS from ``x0`` on ``bridge``'s problem, recording into ``trace``: ``(x, reason)``."""
+def _minimize(problem, bridge, trace, x0, pairs, max_iter, settle, flat=None):
+    """L-BFGS from ``x0`` on ``bridge``'s problem, recording into ``trace``: ``(x, reason)``.
+
+    ``flat(value) -> bool``, when given, also ends the run (reason ``"stopped"``).
+    """
     def on_iteration(x, value, g):
         optimality = problem.optimality(bridge.host_coef(x), g.reshape(bridge.shape))
         stop = trace.record(x, value, optimality)
         if stop and settle and not trace.stopped_by_callback:
             return _settles(pairs, g, trace.tol, value)
-        return stop
+        return stop or (flat is not None and flat(value))
 
     xp, _ = problem.namespace_and_device
     resolution = 64 * max(float(xp.finfo(problem.dtype).eps), float(np.finfo(np.float64).eps))
@@ -193,7 +204,8 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
     x = x0
     try:
         with solver_threads(), np.errstate(over="raise", invalid="raise"):
-            x, _ = _minimize(twin, twin_bridge, trace, x0, pairs, max_iter, settle)
+            x, _ = _minimize(twin, twin_bridge, trace, x0, pairs, max_iter, settle,
+                             flat=_flat_objective(np.finfo(np.float32).eps))
     except FloatingPointError:
         pass  # float32's range is too small for these logits: float64 from x0
     finally:
@@ -211,6 +223,25 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
         result = _solve_smooth(problem, bridge, trace, x, pairs, max_iter - used, settle)
     result.n_evaluations += twin_bridge.n_evaluations
     return result
+
+
+def _flat_objective(eps):
+    """``flat(value)``: whether the objective has stalled at rounding ``eps``.
+
+    True once the best value has improved by less than :data:`FLAT_ULPS`
+    units of ``eps`` (relative) per iteration over the last
+    :data:`FLAT_ITERATIONS` iterations.
+    """
+    mark, since = math.inf, 0  # the best value when progress was last enough
+
+    def flat(value):
+        nonlocal mark, since
+        since += 1
+        if value < mark - FLAT_ULPS * since * eps * abs(value):
+            mark, since = value, 0
+        return since >= FLAT_ITERATIONS
+
+    return flat
 
 
 def _settled_at(problem, bridge, trace, x, pairs, settle):
