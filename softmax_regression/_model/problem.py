@@ -102,9 +102,10 @@ class SoftmaxProblem:
         Offered only where the copy is small and faithful. Small: dense
         float64 X of at most :data:`TRANSPOSED_BYTES` (any array namespace),
         or CSR/CSC X, whose copy holds the values only (the index arrays are
-        shared: a third of X's storage at most); no offset. Faithful: every value finite in float32
-        and none beyond :data:`SINGLE_PRECISION_SPREAD` times its column's
-        spread (a column like ``1e6 + noise`` would lose its variation).
+        shared: a third of X's storage at most); no offset. Faithful: every
+        value finite in float32 and none beyond
+        :data:`SINGLE_PRECISION_SPREAD` times its column's spread (a column
+        like ``1e6 + noise`` would lose its variation).
         """
         X = self.X
         xp, _ = self.namespace_and_device

@@ -17,10 +17,10 @@ from ._trace import MESSAGES, IterationTrace, settled
 # being accurate to a few digits; a smaller tol is the float64 phase's work.
 SINGLE_PRECISION_TOL = 1e-5
 # The float32 phase pays where a pass's products (n x d x K, sparse: stored
-# values x K) are at least this large. Measured (one thread, default fits, time against float64 only):
-# 1.07x at 100 x 50 x 10 and 1.04x at 200 x 64 x 10, where the copy and the
-# float64 check cost more than the cheaper passes save; 0.95x at 400 x 64 x
-# 10, 0.74x at 1,500 x 40 x 10.
+# values x K) are at least this large. Measured (one thread, default fits,
+# time against float64 only): 1.07x at 100 x 50 x 10 and 1.04x at 200 x 64
+# x 10, where the copy and the float64 check cost more than the cheaper
+# passes save; 0.95x at 400 x 64 x 10, 0.74x at 1,500 x 40 x 10.
 SINGLE_PRECISION_WORK = 250_000
 # The float32 phase hands over to float64 once its objective has gained less
 # than FLAT_ULPS float32 units per iteration over FLAT_ITERATIONS iterations:
@@ -67,10 +67,12 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         (:func:`~._trace.settled`), as the Newton methods do.
     single_precision : bool, default=False
         Smooth float64 objectives on small dense X or on sparse X whose
-        passes are large enough (:data:`SINGLE_PRECISION_WORK`): iterate on a float32 copy of
-        the problem first (passes at half to two thirds the cost), then go on in
-        float64 from its point and curvature pairs until the float64 problem
-        meets ``tol`` (:meth:`SoftmaxProblem.single_precision`). Every
+        passes are large enough (:data:`SINGLE_PRECISION_WORK`): iterate on a
+        float32 copy of the problem first (passes at half to two thirds the
+        cost) until it meets ``max(tol, 1e-5)`` or stalls at float32's
+        rounding, then go on in float64 from its point and curvature pairs
+        until the float64 problem meets ``tol``
+        (:meth:`SoftmaxProblem.single_precision`). Every
         iteration counts towards ``max_iter``; the stop is judged in float64.
     precondition : bool, default=False
         Smooth objectives on sparse X without ``curvature``: start L-BFGS
@@ -228,11 +230,11 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
 def _flat_objective(eps):
     """``flat(value)``: whether the objective has stalled at rounding ``eps``.
 
-    True once the best value has improved by less than :data:`FLAT_ULPS`
-    units of ``eps`` (relative) per iteration over the last
-    :data:`FLAT_ITERATIONS` iterations.
+    True once :data:`FLAT_ITERATIONS` iterations have passed since the
+    objective last stood :data:`FLAT_ULPS` units of ``eps`` (relative) per
+    iteration below its previous mark: a slow crawl counts as a stall.
     """
-    mark, since = math.inf, 0  # the best value when progress was last enough
+    mark, since = math.inf, 0  # the value where progress was last enough
 
     def flat(value):
         nonlocal mark, since
