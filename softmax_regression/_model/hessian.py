@@ -12,6 +12,7 @@ is used only where it is small); the diagonal in X's namespace.
 import numpy as np
 import scipy.sparse as sp
 
+from .._utils.arrays import with_values
 from .._utils.compat import _convert_to_numpy
 from .._utils.namespace import namespace
 
@@ -208,7 +209,7 @@ def hessian_diagonal(loss, X, P, sample_weight):
         if X.format in ("csr", "csc") and X.has_canonical_format:
             # The squares beside X's own index arrays: a copy of the values
             # only (duplicate entries would have to be summed first).
-            squared = type(X)((X.data**2, X.indices, X.indptr), shape=X.shape)
+            squared = with_values(X, X.data**2)
         else:
             squared = X.multiply(X)
         D = np.asarray((squared.T @ S).T)

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from .._utils.compat import get_namespace_and_device
 from .loss import LinearSoftmaxLoss
+from .._utils.arrays import with_values
 from .._utils.namespace import namespace
 from .penalties import ElasticNet
 
@@ -281,7 +282,4 @@ def _sparse_single(X):
             low[stored > 0] = np.minimum.reduceat(X.data, starts)
         if _unfaithful(np, high[full], low[full]):
             return None
-    # Sparse arrays keep X's index arrays as they are (a sparse matrix would
-    # copy int64 indices that fit in int32).
-    array = sp.csr_array if X.format == "csr" else sp.csc_array
-    return array((values, X.indices, X.indptr), shape=X.shape)
+    return with_values(X, values)

@@ -62,3 +62,13 @@ def transposed_rows(X, rows, block=4096):
     for start in range(0, len(rows), block):
         out[:, start:start + block] = X[rows[start:start + block]].T
     return out
+
+
+def with_values(X, values):
+    """CSR/CSC ``X``'s structure with other ``values``, sharing X's index arrays.
+
+    A sparse array, whatever X's class: a sparse matrix would copy int64
+    indices that fit in int32.
+    """
+    array = sp.csr_array if X.format == "csr" else sp.csc_array
+    return array((values, X.indices, X.indptr), shape=X.shape)
