@@ -64,9 +64,12 @@ class CurvatureMemory:
         Hessian's diagonal, ``scale = 1 / sqrt(diag)`` puts coefficients of
         very different curvature (frequent and rare terms of sparse text)
         on one scale.
+    dtype : dtype, default=np.float64
+        The dtype the pairs are stored in (see :meth:`astype`); the inner
+        products, steps and directions are float64 in either.
     """
 
-    def __init__(self, size, l2_strength, penalized, scale=None):
+    def __init__(self, size, l2_strength, penalized, scale=None, dtype=np.float64):
         self.size = size
         self.l2_strength = float(l2_strength)
         self.penalized = penalized
@@ -74,7 +77,7 @@ class CurvatureMemory:
         n = penalized.shape[0]
         # S and Y are the two halves of one array, so that a product of both
         # with a vector is one matrix-vector product.
-        self._SY_rows = np.zeros((2 * size, n))
+        self._SY_rows = np.zeros((2 * size, n), dtype=dtype)
         self._SY = np.zeros((size, size))  # s_i' y_j, i no newer than j, oldest first
         self._YY = np.zeros((size, size))  # y_i' y_j, oldest first
         self._count = 0
@@ -101,6 +104,32 @@ class CurvatureMemory:
     def _Y(self):
         return self._SY_rows[self.size:]
 
+    @property
+    def dtype(self):
+        return self._SY_rows.dtype
+
+    def astype(self, dtype):
+        """Store the pairs in ``dtype`` from now on (in place).
+
+        A float32 phase of a float64 solve keeps its pairs in float32: its
+        gradients are accurate to float32's rounding only, and the products
+        with the pairs, which read the whole memory twice an iteration, then
+        read half the bytes. The float64 phase takes them over in float64.
+        """
+        if self._SY_rows.dtype != dtype:
+            rows = self._SY_rows
+            # An empty memory's pages are untouched: allocate, do not copy.
+            self._SY_rows = rows.astype(dtype) if self._count else np.zeros(rows.shape, dtype)
+            self._products = self._direction = None
+        return self
+
+    def _rows_product(self, v):
+        """``SY_rows @ v`` in float64, ``v`` cast to the rows' dtype first.
+
+        NumPy would otherwise cast the whole memory to ``v``'s dtype.
+        """
+        return np.asarray(self._SY_rows @ v.astype(self.dtype, copy=False), dtype=np.float64)
+
     def _order(self):
         """Ring slots from the oldest pair to the newest (a view)."""
         start = (self._next - self._count) % self.size
@@ -112,9 +141,10 @@ class CurvatureMemory:
         return self._SY[:count, :count], self._YY[:count, :count]
 
     def pairs(self):
-        """``(S, Y)`` with one pair per row, oldest first (copies)."""
+        """``(S, Y)`` with one pair per row, oldest first (float64 copies)."""
         order = self._order()
-        S, Y = self._S[order], self._Y[order]
+        S = self._S[order].astype(np.float64, copy=False)
+        Y = self._Y[order].astype(np.float64, copy=False)
         if self.scale is not None:
             S *= self.scale
             Y /= self.scale
@@ -177,12 +207,12 @@ class CurvatureMemory:
             # eps |g| / |y| instead of eps. Each entry is formed once, when
             # its pair arrives, so nothing accumulates; the diagonal (the
             # curvature test and the scaling gamma) is a direct dot product.
-            both = self._SY_rows @ self._scaled(g_new)
+            both = self._rows_product(self._scaled(g_new))
             Sg, Yg = both[: self.size], both[self.size:]
             column, row = Sg[kept] - old[0][kept], Yg[kept] - old[1][kept]
             self._products = (g_new, Sg, Yg)
         else:
-            both = self._SY_rows @ y
+            both = self._rows_product(y)
             column, row = both[: self.size][kept], both[self.size:][kept]
             self._products = None
         # The new pair is the newest: its row of S Y^T lies below the
@@ -251,7 +281,7 @@ class CurvatureMemory:
         gamma = SY[-1, -1] / YY[-1, -1]
         products = self._products_at(g)
         if products is None:
-            both = self._SY_rows @ self._scaled(g)
+            both = self._rows_product(self._scaled(g))
             products = both[: self.size], both[self.size:]
             self._products = (g, *products)
         Sg, Yg = products
@@ -264,7 +294,7 @@ class CurvatureMemory:
         coefficients = np.zeros(2 * self.size)
         coefficients[order] = -top
         coefficients[self.size + order] = gamma * u
-        d = self._SY_rows.T @ coefficients
+        d = np.asarray(self._SY_rows.T @ coefficients.astype(self.dtype), dtype=np.float64)
         d -= gamma * self._scaled(g)
         if self.scale is not None:
             d *= self.scale

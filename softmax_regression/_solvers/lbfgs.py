@@ -100,13 +100,14 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
     if smooth:
-        if precondition and curvature is None and sp.issparse(problem.X):
-            pairs.scale = _diagonal_scale(problem, bridge, x0)
         worth_it = _pass_products(problem.X) * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
         twin = problem.single_precision() if single_precision and worth_it else None
+        twin_bridge = None if twin is None else ScipyBridge(twin)
+        if precondition and curvature is None and sp.issparse(problem.X):
+            pairs.scale = _diagonal_scale(problem, bridge, x0, twin_bridge)
         if twin is not None:
-            return _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter,
-                                            settle)
+            return _solve_in_two_precisions(problem, twin_bridge, bridge, trace, x0, pairs,
+                                            max_iter, settle)
         return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle)
 
     with solver_threads(), overflow_is_an_error():
@@ -146,17 +147,24 @@ def _penalized(problem):
     return mask.ravel()
 
 
-def _diagonal_scale(problem, bridge, x0):
+def _diagonal_scale(problem, bridge, x0, twin_bridge=None):
     """``1 / sqrt`` of the smooth objective's Hessian diagonal at ``x0``.
 
     1 where the diagonal is 0 (a coefficient the data never move) or beyond
     the float range (squares of features past ~1e154, which the solve then
-    reports as an overflow).
+    reports as an overflow). From the float32 copy's ``twin_bridge`` where
+    given and its logits at ``x0`` are finite: the scale needs no more
+    digits, and that evaluation is the float32 phase's first.
     """
-    bridge.n_hessian_products += 1  # about the work of one
+    if twin_bridge is not None:
+        try:
+            return _diagonal_scale(twin_bridge.problem, twin_bridge, x0)
+        except FloatingPointError:
+            pass  # the float32 phase will hand the fit to float64 as well
     with np.errstate(over="ignore", invalid="ignore"):
         diagonal = bridge.hessian_diagonal(x0).ravel()
         diagonal += problem.penalty.l2_strength * _penalized(problem)
+    bridge.n_hessian_products += 1  # about the work of one
     scale = np.ones_like(diagonal)
     usable = (diagonal > 0) & np.isfinite(diagonal)
     scale[usable] = 1.0 / np.sqrt(diagonal[usable])
@@ -189,21 +197,23 @@ def _minimize(problem, bridge, trace, x0, pairs, max_iter, settle, flat=None):
                           on_iteration=on_iteration, resolution=resolution)
 
 
-def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, settle):
-    """L-BFGS on ``twin`` (float32) to a looser tol, then on ``problem`` (float64).
+def _solve_in_two_precisions(problem, twin_bridge, bridge, trace, x0, pairs, max_iter, settle):
+    """L-BFGS on ``twin_bridge``'s problem (float32) to a looser tol, then on ``problem``.
 
     The float32 phase records its iterations into ``trace`` (the callback sees
     them as float64 coefficients); the curvature pairs it measured carry over,
     so the float64 phase starts where it stopped, usually already within
-    ``tol``. A float32 phase that overflows leaves the float64 one to start
-    from ``x0``.
+    ``tol``. The float32 phase keeps them in float32 (half the reads of the
+    memory's products), the float64 phase in float64. A float32 phase that
+    overflows leaves the float64 one to start from ``x0``.
     """
-    twin_bridge = ScipyBridge(twin)
+    twin = twin_bridge.problem
     tol = trace.tol
     trace.tol = max(tol, SINGLE_PRECISION_TOL)
     if trace.verbose:
         print(f"[{trace.name}] float32 first, to optimality {trace.tol:.0e}")
     x = x0
+    pairs.astype(np.float32)
     try:
         with solver_threads(), np.errstate(over="raise", invalid="raise"):
             x, _ = _minimize(twin, twin_bridge, trace, x0, pairs, max_iter, settle,
@@ -222,8 +232,10 @@ def _solve_in_two_precisions(problem, twin, bridge, trace, x0, pairs, max_iter, 
     elif used >= max_iter:
         result = trace.result(x, message=MESSAGES["max_iter"], curvature=pairs)
     else:
+        pairs.astype(np.float64)
         result = _solve_smooth(problem, bridge, trace, x, pairs, max_iter - used, settle)
     result.n_evaluations += twin_bridge.n_evaluations
+    result.n_hessian_products += twin_bridge.n_hessian_products
     return result
 
 

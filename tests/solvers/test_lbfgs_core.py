@@ -450,3 +450,64 @@ def test_auto_starts_lbfgs_from_the_hessian_diagonal_on_sparse_rows_only():
     assert choose_method(dense_problem) == "lbfgs"
     result = solve_auto(dense_problem, dense_problem.initial_coef(), tol=1e-4, max_iter=100)
     assert result.curvature.scale is None
+
+
+# -- pairs stored in float32 (a float32 phase) -----------------------------------------------------
+
+
+def test_a_float32_memory_gives_the_two_loop_direction_to_float32_rounding():
+    n, size = 40, 5
+    A = _quadratic(n, seed=7)
+    scale = np.logspace(-1, 1, n)
+    rng = np.random.default_rng(7)
+    single = CurvatureMemory(size, 0.0, np.ones(n, dtype=bool), scale, dtype=np.float32)
+    pairs = []
+    for _ in range(size + 2):
+        s = rng.normal(size=n)
+        single.add(s, A @ s)
+        pairs.append((s, A @ s))
+        # Once pairs exist, the next addition reuses the products of the
+        # last direction (the difference of two gradients' products).
+        single.direction(rng.normal(size=n))
+    g = rng.normal(size=n)
+    scaled_pairs = [(s / scale, y * scale) for s, y in pairs[-size:]]
+    expected = scale * _two_loop(scaled_pairs, g * scale)
+    assert single.dtype == np.float32
+    d = single.direction(g)
+    assert d.dtype == np.float64
+    np.testing.assert_allclose(d, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    S, Y = single.pairs()
+    assert S.dtype == Y.dtype == np.float64
+    np.testing.assert_allclose(S, [s for s, _ in pairs[-size:]], rtol=1e-6)
+    # Taken over in float64, it keeps the pairs and learns on exactly.
+    single.astype(np.float64)
+    assert single.dtype == np.float64
+    np.testing.assert_allclose(single.direction(g), expected, rtol=1e-4,
+                               atol=1e-4 * np.abs(expected).max())
+    for _ in range(size):  # every float32 pair leaves the ring
+        s = rng.normal(size=n)
+        single.add(s, A @ s)
+        pairs.append((s, A @ s))
+    scaled_pairs = [(s / scale, y * scale) for s, y in pairs[-size:]]
+    np.testing.assert_allclose(single.direction(g), scale * _two_loop(scaled_pairs, g * scale),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_a_float32_memorys_products_read_it_without_a_float64_copy():
+    # NumPy casts a float32 matrix times a float64 vector to float64 whole: the
+    # memory casts the vector instead (a copy of the memory would double it).
+    from _data import traced_peak
+
+    n, size = 400_000, 5
+    rng = np.random.default_rng(8)
+    memory = CurvatureMemory(size, 0.0, np.ones(n, dtype=bool), dtype=np.float32)
+    g = rng.normal(size=n)
+    for _ in range(size):
+        s = rng.normal(size=n)
+        g_new = g + 2.0 * s
+        memory.direction(g)
+        memory.add(s, g_new - g, g_old=g, g_new=g_new)
+        g = g_new
+    rows = 2 * size * n * 4
+    peak = traced_peak(lambda: (memory.direction(g + 1.0), memory.add(g, g + 1.0)))
+    assert peak < rows

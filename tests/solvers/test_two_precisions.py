@@ -122,6 +122,22 @@ def test_an_overflow_in_float32_leaves_the_fit_to_float64():
     assert mixed.n_iter == plain.n_iter
 
 
+def test_an_overflow_in_float32_at_the_start_leaves_sparse_x_to_float64():
+    # On sparse X the Hessian diagonal comes from the float32 copy; where its
+    # logits overflow, from the float64 data, and the fit is float64's.
+    X, y = _lbfgs_data()
+    X[np.abs(X) < 1.0] = 0.0
+    problem = _problem(sp.csr_array(X), y)
+    assert problem.single_precision() is not None
+    coef0 = problem.initial_coef()
+    coef0[:, :-1] = 1e38 * np.sign(np.arange(coef0.shape[0]) - 4.5)[:, None]
+    plain = solve_lbfgs(problem, coef0, tol=1e-4, max_iter=20, precondition=True)
+    mixed = solve_lbfgs(problem, coef0, tol=1e-4, max_iter=20, precondition=True,
+                        single_precision=True)
+    assert np.array_equal(mixed.coef, plain.coef)
+    assert mixed.n_iter == plain.n_iter and mixed.n_hessian_products == 1
+
+
 @pytest.mark.parametrize("kind", ["float32", "offset", "large", "unfaithful",
                                   "beyond_float32", "sparse_unfaithful", "sparse_beyond_float32",
                                   "sparse_coo"])
@@ -288,3 +304,60 @@ def test_the_float32_phase_does_not_depend_on_the_memory_layout():
         model = SoftmaxClassifier().fit(other, y)
         assert model.n_iter_[0] == reference.n_iter_[0]
         assert_allclose(model.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
+
+
+def _phases(monkeypatch):
+    """Record ``(problem dtype, memory dtype)`` of every L-BFGS run a solve makes."""
+    from softmax_regression._solvers import lbfgs as lbfgs_module
+
+    runs = []
+    original = lbfgs_module.minimize_lbfgs
+
+    def recording(fun, x0, memory, **options):
+        runs.append((fun.__self__.problem.dtype, memory.dtype))
+        return original(fun, x0, memory, **options)
+
+    monkeypatch.setattr(lbfgs_module, "minimize_lbfgs", recording)
+    return runs
+
+
+def test_the_float32_phase_keeps_its_pairs_in_float32_and_float64_takes_them_over(monkeypatch):
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    runs = _phases(monkeypatch)
+    result = solve_lbfgs(problem, problem.initial_coef(), tol=1e-9, max_iter=1000,
+                         single_precision=True)
+    assert result.converged
+    assert runs == [(np.float32, np.float32), (np.float64, np.float64)]
+    assert result.curvature.dtype == np.float64 and len(result.curvature) > 0
+    # Plain float64 solves never see a float32 memory.
+    runs.clear()
+    solve_lbfgs(problem, problem.initial_coef(), tol=1e-4, max_iter=1000)
+    assert runs == [(np.float64, np.float64)]
+
+
+def test_a_sparse_default_solve_evaluates_float64_at_the_start_and_the_stop_only(monkeypatch):
+    # The Hessian diagonal that scales L-BFGS comes from the float32 copy, at
+    # the float32 phase's first point; float64 checks the start and the stop.
+    from softmax_regression._solvers._scipy_bridge import ScipyBridge
+    from softmax_regression._solvers.auto import solve_auto
+
+    X, y = _lbfgs_data()
+    X[np.abs(X) < 1.0] = 0.0
+    problem = _problem(sp.csr_array(X), y)
+    evaluated = []
+    original = ScipyBridge._evaluate
+
+    def counting(self, x, with_hessp):
+        key = x.tobytes()
+        if not any(key == last for last, _ in self._recent):
+            evaluated.append((self.problem.dtype, with_hessp))
+        return original(self, x, with_hessp)
+
+    monkeypatch.setattr(ScipyBridge, "_evaluate", counting)
+    result = solve_auto(problem, problem.initial_coef(), tol=1e-4, max_iter=100)
+    assert result.converged and result.curvature.scale is not None
+    float64 = [e for e in evaluated if e[0] == np.float64]
+    assert float64 == [(np.float64, False), (np.float64, False)]
+    assert evaluated[1] == (np.float32, True)  # the diagonal's, then the phase's first point
+    assert result.n_hessian_products == 1
