@@ -8,6 +8,7 @@ problem with its penalty, and choose the starting coefficients.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import validate_data
 
@@ -138,7 +139,7 @@ def prepare(estimator, X, y, sample_weight=None, *, classes=None, reset=True,
         weights, scale = effective_sample_weight(estimator, X, y, y_index, classes,
                                                  sample_weight, xp, device)
     loss = LinearSoftmaxLoss(classes.shape[0], estimator.fit_intercept)
-    Y = loss.one_hot(y_index, X.dtype, column_major=isinstance(X, np.ndarray))
+    Y = loss.one_hot(y_index, X.dtype, column_major=isinstance(X, np.ndarray) or sp.issparse(X))
     return _prepared(estimator, X, Y, weights, scale, loss,
                      classes, features, check_classes=classes_from_y and not unweighted,
                      weight_before=weight_before, factor=factor, offset=offset,

@@ -1,1 +1,1 @@
-"""The model: the softmax loss, the penalties, the problem a solver minimizes, row blocks and kernels."""
+"""The model: the softmax loss, the penalties, the problem a solver minimizes, row blocks."""

@@ -10,7 +10,7 @@ they run:
   run over them, one pass over memory instead of one per elementwise step, and
   the temporary memory of a pass is a few blocks, not ``n x K``;
 - **blocks over a thread pool** when numpy's BLAS limit allows more than one
-  thread: numpy and the compiled loss release the GIL, and each block's
+  thread: numpy releases the GIL, and each block's
   products run on one BLAS thread (:func:`~._threads.numpy_blas_single_threaded`);
 - **one block** for array namespaces other than NumPy (a GPU wants one large
   kernel, not many small ones), for sparse X, and for small data;

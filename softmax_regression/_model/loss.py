@@ -10,11 +10,15 @@ PyTorch, CuPy and array-api-strict arrays all work.
 import numpy as np
 import scipy.sparse as sp
 
-from . import kernels as _kernels
 from .blocks import RowSlices, plan, sum_over_blocks
 from .hessian import hessian_diagonal
+from .._utils.arrays import transpose_into
 from .._utils.compat import _convert_to_numpy, device
 from .._utils.namespace import namespace
+
+# Rows of a sparse block whose logits are transposed and reduced at a time:
+# 4,096 x 20 float32 logits (320 kB) stay in a core's cache.
+SPARSE_ROWS = 4096
 
 
 def _exp_in_place(Z, xp):
@@ -56,8 +60,8 @@ class LinearSoftmaxLoss:
     fit_intercept : bool
         Whether ``coef`` carries an intercept column.
     soft_targets : bool, default=False
-        Whether ``Y`` may hold soft targets (then the compiled kernel, which
-        reads class indices, is not used).
+        Whether ``Y`` may hold soft targets (held-out scores then read them
+        whole instead of each row's class).
     """
 
     def __init__(self, n_classes, fit_intercept, soft_targets=False):
@@ -66,16 +70,14 @@ class LinearSoftmaxLoss:
         self.soft_targets = soft_targets
         self.pinned_reference = n_classes == 2
         self.n_logits = 1 if self.pinned_reference else n_classes
-        self._kernel = _kernels.compiled_kernel(binary=self.pinned_reference)
 
     def one_hot(self, y_index, dtype, column_major=False):
         """Targets ``Y`` for class indices ``y_index`` in ``0..n_classes-1``.
 
         ``column_major`` (NumPy only): lay ``Y`` out by columns, so that
-        ``Y^T``, which the K-major passes over dense X read, is contiguous (a
-        strided view took 2-3 times as long to read on digits). Row-wise
-        readers (the compiled loss over sparse X takes each row's class)
-        want the default.
+        ``Y^T``, which the K-major passes read, is contiguous (a strided view
+        took 2-3 times as long to read on digits, twice as long on the
+        sparse benchmark's blocks).
         """
         xp = namespace(y_index)
         first_free = 1 if self.pinned_reference else 0
@@ -104,11 +106,19 @@ class LinearSoftmaxLoss:
     def _transpose_product(self, R, X):
         """``[R^T X, sum_i R_i]``: the gradient-shaped product of a residual."""
         # R^T X is computed as one GEMM on dense X, which is faster than
-        # X^T R for C-ordered X; sparse X goes through its own transpose.
+        # X^T R for C-ordered X; sparse X goes through its own transpose,
+        # whose (d, K) product the gradient takes over in C order: a solver
+        # flattens it, and the penalty adds a C-ordered block to it.
         if sp.issparse(X):
-            G = (X.T @ R).T
-        else:
-            G = R.T @ X
+            GT = X.T @ R
+            G = np.empty((R.shape[1], X.shape[1] + int(self.fit_intercept)), dtype=GT.dtype)
+            transpose_into(G[:, : X.shape[1]], GT)
+            if self.fit_intercept:
+                # A matrix-vector product: np.sum over the rows of a C-ordered
+                # R takes 5x as long (1.7 ms at 100,000 x 20 float32).
+                G[:, -1] = np.ones(R.shape[0], dtype=R.dtype) @ R
+            return G
+        G = R.T @ X
         if self.fit_intercept:
             xp = namespace(R)
             G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
@@ -146,32 +156,29 @@ class LinearSoftmaxLoss:
         return float(xp.sum(per_sample)), P
 
     # -- one block: the evaluation every scheduler sums ----------------------
-    # Three ways to evaluate a block, chosen by _block_path (measured, one
-    # thread, value + gradient against the two-product floor): dense NumPy X
-    # with the logits laid out K x rows, 1.04x-1.4x (the reductions over the
-    # few classes run along contiguous rows of the block, in the data's
-    # dtype); scipy sparse X through scikit-learn's compiled loss, 1.26x on
-    # the sparse benchmark problem (it computes in float64 whatever the
-    # input, so on dense X it is slower: 1.4x-2.4x); any other array
-    # namespace with the array-API code, as one block.
+    # Two ways to evaluate a block, chosen by _block_path (measured, one
+    # thread, value + gradient against the two-product floor): NumPy blocks
+    # with the logits laid out K x rows, 1.04x-1.4x on dense X (the
+    # reductions over the few classes run along contiguous rows of the
+    # block, in the data's dtype) and 1.14x-1.17x on the sparse benchmark
+    # problem (float32-float64; scikit-learn's compiled loss, row by row in
+    # float64, 1.18x-1.22x); any other array namespace with the array-API
+    # code, as one block.
     def _block_path(self, X, Y, sample_weight):
-        """``"k-major"``, ``"compiled"`` or ``"array-api"`` for a block of these arrays.
+        """``"k-major"`` or ``"array-api"`` for a block of these arrays.
 
         An offset lives in the arrays of ``X`` (the estimator puts it there),
         so it never changes the path.
         """
         if not (isinstance(Y, np.ndarray) and isinstance(sample_weight, np.ndarray)):
             return "array-api"
-        if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+        if (isinstance(X, np.ndarray) or sp.issparse(X)) and X.dtype.kind == "f":
             return "k-major"
-        if (sp.issparse(X) and self._kernel is not None and X.dtype.kind == "f"
-                and not self.soft_targets):
-            return "compiled"
         return "array-api"
 
     def _kmajor_block(self, coef, X, Y, sample_weight, offset=None, with_gradient=True,
                       proba_out=None, XT=None):
-        """Value and gradient of a dense NumPy block, logits laid out K x rows.
+        """Value and gradient of a NumPy block, logits laid out K x rows.
 
         ``Z^T = W X^T + b`` has one contiguous row per free class, so the
         maximum, sum and normalizer over classes are K - 1 vectorized
@@ -182,13 +189,63 @@ class LinearSoftmaxLoss:
         product a plain one (OpenBLAS took twice as long with ``X.T``, a
         transposed view, on digits-sized blocks).
         """
+        if sp.issparse(X):
+            return self._sparse_block(coef, X, Y, sample_weight, offset, with_gradient,
+                                      proba_out)
         d = X.shape[1]
         Zt = coef[:, :d] @ (X.T if XT is None else XT)
         if self.fit_intercept:
             Zt += coef[:, d:]
         if offset is not None:
             Zt += offset.T
+        value = self._kmajor_residual(Zt, Y.T, sample_weight, with_gradient, proba_out)
+        if not with_gradient:
+            return value, None
+        if not self.fit_intercept:
+            return value, Zt @ X
+        d = X.shape[1]
+        G = np.empty((Zt.shape[0], d + 1), dtype=Zt.dtype)
+        np.matmul(Zt, X, out=G[:, :d])
+        Zt.sum(axis=1, out=G[:, d])
+        return value, G
+
+    def _sparse_block(self, coef, X, Y, sample_weight, offset, with_gradient, proba_out):
+        """:meth:`_kmajor_block` for scipy sparse X.
+
+        scipy's products write rows x K. The logits go through the K-major
+        residual :data:`SPARSE_ROWS` rows at a time, each block transposed
+        in cache and its residual written back over its logits (transposing
+        the whole array cost about as much as the residual itself).
+        """
+        d = X.shape[1]
+        Z = X @ np.ascontiguousarray(coef[:, :d].T)
+        if self.fit_intercept:
+            Z += coef[:, d]
+        if offset is not None:
+            Z += offset
+        n, k = Z.shape
         Yt = Y.T
+        buffer = np.empty((k, min(n, SPARSE_ROWS)), dtype=Z.dtype)
+        value = 0.0
+        for start in range(0, n, SPARSE_ROWS):
+            stop = min(start + SPARSE_ROWS, n)
+            Zt = buffer[:, : stop - start]
+            Zt[...] = Z[start:stop].T
+            value += self._kmajor_residual(
+                Zt, Yt[:, start:stop], sample_weight[start:stop], with_gradient,
+                None if proba_out is None else proba_out[start:stop])
+            if with_gradient:
+                Z[start:stop] = Zt.T
+        if not with_gradient:
+            return value, None
+        return value, self._transpose_product(Z, X)
+
+    def _kmajor_residual(self, Zt, Yt, sample_weight, with_gradient, proba_out):
+        """Weighted loss sum of K x rows logits ``Zt``, overwritten by ``s (P - Y)^T``.
+
+        With ``with_gradient=False`` only the value is computed (``Zt`` then
+        holds nothing useful); ``proba_out`` receives the probabilities.
+        """
         # Array methods rather than numpy's functions: on small tables the
         # calls, not the arithmetic, are the cost of a pass.
         true_logit = np.einsum("km,km->m", Zt, Yt)
@@ -209,32 +266,20 @@ class LinearSoftmaxLoss:
         per_sample *= sample_weight
         value = float(per_sample.sum(dtype=np.float64))
         if not with_gradient:
-            return value, None
+            return value
         Zt /= s
         if proba_out is not None:
             proba_out[...] = Zt.T
         Zt -= Yt
         Zt *= sample_weight
-        if not self.fit_intercept:
-            return value, Zt @ X
-        G = np.empty((Zt.shape[0], d + 1), dtype=Zt.dtype)
-        np.matmul(Zt, X, out=G[:, :d])
-        Zt.sum(axis=1, out=G[:, d])
-        return value, G
+        return value
 
-    def _block_value_residual(self, coef, X, Y, sample_weight, offset, path):
-        """Value and weighted residual ``R = s * (P - Y)`` (rows x K) of one block.
+    def _block_value_residual(self, coef, X, Y, sample_weight, offset):
+        """Value and weighted residual ``R = s * (P - Y)`` (rows x K) of one block (array API).
 
-        ``R`` reuses the logits' buffer: the compiled kernel writes it in the
-        same loop that reads the logits; the array-API path goes through the
-        probabilities.
+        ``R`` reuses the probabilities' buffer.
         """
         Z = self.logits(coef, X, offset)
-        if path == "compiled":
-            value = _kernels.residual_in_place(
-                self._kernel, Z, self.class_index(Y), sample_weight
-            )
-            return value, Z
         value, R = self._value_and_proba(Z, Y, sample_weight)
         R -= Y  # the probabilities are not needed afterwards: reuse their buffer
         R *= sample_weight[:, None]
@@ -244,7 +289,7 @@ class LinearSoftmaxLoss:
         path = self._block_path(X, Y, sample_weight)
         if path == "k-major":
             return self._kmajor_block(coef, X, Y, sample_weight, offset, XT=XT)
-        value, R = self._block_value_residual(coef, X, Y, sample_weight, offset, path)
+        value, R = self._block_value_residual(coef, X, Y, sample_weight, offset)
         return value, self._transpose_product(R, X)
 
     def _block_value(self, coef, X, Y, sample_weight, offset=None, XT=None):
@@ -252,10 +297,7 @@ class LinearSoftmaxLoss:
         if path == "k-major":
             return self._kmajor_block(coef, X, Y, sample_weight, offset, with_gradient=False,
                                       XT=XT)[0]
-        Z = self.logits(coef, X, offset)
-        if path == "compiled":
-            return _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
-        return self._value_and_proba(Z, Y, sample_weight)[0]
+        return self._value_and_proba(self.logits(coef, X, offset), Y, sample_weight)[0]
 
     def _map_reduce(self, evaluate, X):
         """Sum of ``evaluate(start, stop) -> (value, gradient-shaped array)`` over X's blocks.
@@ -336,17 +378,9 @@ class LinearSoftmaxLoss:
             value, G = self._map_reduce(evaluate, X)
             return value, G, P
 
-        # Sparse or another namespace: one block.
+        # Another namespace: one block.
         Z = self.logits(coef, X, offset)
-        if path == "compiled":
-            # The value from the same compiled loop as loss_gradient's: a
-            # solver that mixes both entry points compares equal numbers.
-            compiled_value = _kernels.loss_sum(self._kernel, Z, self.class_index(Y), sample_weight)
-        else:
-            compiled_value = None
         value, P = self._value_and_proba(Z, Y, sample_weight)
-        if compiled_value is not None:
-            value = compiled_value
         R = P - Y
         R *= sample_weight[:, None]
         return value, self._transpose_product(R, X), P

@@ -34,7 +34,7 @@ __all__ = [
     "Interval", "InvalidParameterError", "LinearClassifierMixin", "SparseCoefMixin", "StrOptions",
     "_check_sample_weight", "_convert_to_numpy", "_get_feature_names", "_fit_context", "check_same_namespace",
     "device", "get_namespace", "get_namespace_and_device", "move_to",
-    "CallbackSupportMixin", "HAS_CALLBACKS", "CompiledBinomialLoss", "CompiledMultinomialLoss",
+    "CallbackSupportMixin", "HAS_CALLBACKS",
 ]
 
 
@@ -86,8 +86,3 @@ except ImportError:  # scikit-learn 1.7, 1.8
         )
 
 
-try:  # compiled, in every supported release (scikit-learn >= 1.1)
-    from sklearn._loss._loss import CyHalfBinomialLoss as CompiledBinomialLoss
-    from sklearn._loss._loss import CyHalfMultinomialLoss as CompiledMultinomialLoss
-except ImportError:  # a release that moved them: the array-API path does the work
-    CompiledBinomialLoss = CompiledMultinomialLoss = None
