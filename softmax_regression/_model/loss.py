@@ -160,10 +160,10 @@ class LinearSoftmaxLoss:
     # thread, value + gradient against the two-product floor): NumPy blocks
     # with the logits laid out K x rows, 1.04x-1.4x on dense X (the
     # reductions over the few classes run along contiguous rows of the
-    # block, in the data's dtype) and 1.14x-1.17x on the sparse benchmark
-    # problem (float32-float64; scikit-learn's compiled loss, row by row in
-    # float64, 1.18x-1.22x); any other array namespace with the array-API
-    # code, as one block.
+    # block, in the data's dtype) and 1.14x-1.15x on the sparse benchmark
+    # problem in float64 and float32 (scikit-learn's compiled loss, row by
+    # row in float64: 1.15x-1.22x); any other array namespace with the
+    # array-API code, as one block.
     def _block_path(self, X, Y, sample_weight):
         """``"k-major"`` or ``"array-api"`` for a block of these arrays.
 
