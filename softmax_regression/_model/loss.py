@@ -77,7 +77,7 @@ class LinearSoftmaxLoss:
         ``column_major`` (NumPy only): lay ``Y`` out by columns, so that
         ``Y^T``, which the K-major passes read, is contiguous (a strided view
         took 2-3 times as long to read on digits, twice as long on the
-        sparse benchmark's blocks).
+        sparse benchmark problem's logits).
         """
         xp = namespace(y_index)
         first_free = 1 if self.pinned_reference else 0
@@ -203,7 +203,6 @@ class LinearSoftmaxLoss:
             return value, None
         if not self.fit_intercept:
             return value, Zt @ X
-        d = X.shape[1]
         G = np.empty((Zt.shape[0], d + 1), dtype=Zt.dtype)
         np.matmul(Zt, X, out=G[:, :d])
         Zt.sum(axis=1, out=G[:, d])
