@@ -10,15 +10,12 @@ PyTorch, CuPy and array-api-strict arrays all work.
 import numpy as np
 import scipy.sparse as sp
 
+from . import kmajor
 from .blocks import RowSlices, plan, sum_over_blocks
 from .hessian import hessian_diagonal
 from .._utils.arrays import transpose_into
 from .._utils.compat import _convert_to_numpy, device
 from .._utils.namespace import namespace
-
-# Rows of a sparse block whose logits are transposed and reduced at a time:
-# 4,096 x 20 float32 logits (320 kB) stay in a core's cache.
-SPARSE_ROWS = 4096
 
 
 def _exp_in_place(Z, xp):
@@ -198,7 +195,8 @@ class LinearSoftmaxLoss:
             Zt += coef[:, d:]
         if offset is not None:
             Zt += offset.T
-        value = self._kmajor_residual(Zt, Y.T, sample_weight, with_gradient, proba_out)
+        value = kmajor.residual(Zt, Y.T, sample_weight, self.pinned_reference, with_gradient,
+                                proba_out)
         if not with_gradient:
             return value, None
         if not self.fit_intercept:
@@ -211,10 +209,9 @@ class LinearSoftmaxLoss:
     def _sparse_block(self, coef, X, Y, sample_weight, offset, with_gradient, proba_out):
         """:meth:`_kmajor_block` for scipy sparse X.
 
-        scipy's products write rows x K. The logits go through the K-major
-        residual :data:`SPARSE_ROWS` rows at a time, each block transposed
-        in cache and its residual written back over its logits (transposing
-        the whole array cost about as much as the residual itself).
+        scipy's products write rows x K: :func:`.kmajor.rows_residual` takes
+        the logits through the K-major residual a cache-sized block of rows
+        at a time.
         """
         d = X.shape[1]
         Z = X @ np.ascontiguousarray(coef[:, :d].T)
@@ -222,56 +219,11 @@ class LinearSoftmaxLoss:
             Z += coef[:, d]
         if offset is not None:
             Z += offset
-        n, k = Z.shape
-        Yt = Y.T
-        buffer = np.empty((k, min(n, SPARSE_ROWS)), dtype=Z.dtype)
-        value = 0.0
-        for start in range(0, n, SPARSE_ROWS):
-            stop = min(start + SPARSE_ROWS, n)
-            Zt = buffer[:, : stop - start]
-            Zt[...] = Z[start:stop].T
-            value += self._kmajor_residual(
-                Zt, Yt[:, start:stop], sample_weight[start:stop], with_gradient,
-                None if proba_out is None else proba_out[start:stop])
-            if with_gradient:
-                Z[start:stop] = Zt.T
+        value = kmajor.rows_residual(Z, Y.T, sample_weight, self.pinned_reference,
+                                     with_gradient, proba_out)
         if not with_gradient:
             return value, None
         return value, self._transpose_product(Z, X)
-
-    def _kmajor_residual(self, Zt, Yt, sample_weight, with_gradient, proba_out):
-        """Weighted loss sum of K x rows logits ``Zt``, overwritten by ``s (P - Y)^T``.
-
-        With ``with_gradient=False`` only the value is computed (``Zt`` then
-        holds nothing useful); ``proba_out`` receives the probabilities.
-        """
-        # Array methods rather than numpy's functions: on small tables the
-        # calls, not the arithmetic, are the cost of a pass.
-        true_logit = np.einsum("km,km->m", Zt, Yt)
-        m = Zt.max(axis=0)
-        if self.pinned_reference:
-            np.maximum(m, 0.0, out=m)  # the pinned logit 0 is in the maximum
-        Zt -= m
-        np.exp(Zt, out=Zt)
-        s = Zt.sum(axis=0)
-        if self.pinned_reference:
-            s += np.exp(-m)
-        # CE_i = m_i + log s_i - z_i[y_i], weighted, then summed in float64
-        # by numpy's pairwise summation (a dot product's running sum lost
-        # enough digits to move Newton-CG's stop at the limit of precision).
-        per_sample = np.log(s)
-        per_sample += m
-        per_sample -= true_logit
-        per_sample *= sample_weight
-        value = float(per_sample.sum(dtype=np.float64))
-        if not with_gradient:
-            return value
-        Zt /= s
-        if proba_out is not None:
-            proba_out[...] = Zt.T
-        Zt -= Yt
-        Zt *= sample_weight
-        return value
 
     def _block_value_residual(self, coef, X, Y, sample_weight, offset):
         """Value and weighted residual ``R = s * (P - Y)`` (rows x K) of one block (array API).

@@ -161,9 +161,9 @@ def test_sparse_blocks_of_rows_give_the_one_block_numbers(monkeypatch, n_classes
     # Sparse logits go through the K-major residual a few rows at a time:
     # 7 rows (the last block short) must add up to the array-API pass; with
     # more classes than features the gradient's transpose runs the other way.
-    from softmax_regression._model import loss as loss_module
+    from softmax_regression._model import kmajor
 
-    monkeypatch.setattr(loss_module, "SPARSE_ROWS", 7)
+    monkeypatch.setattr(kmajor, "ROWS", 7)
     X, y, w = _data(n_classes, np.float64, sparse=True, n=59, d=n_features)
     X = X.asformat(fmt)
     loss = LinearSoftmaxLoss(n_classes, True)
