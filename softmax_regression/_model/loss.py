@@ -213,12 +213,7 @@ class LinearSoftmaxLoss:
         the logits through the K-major residual a cache-sized block of rows
         at a time.
         """
-        d = X.shape[1]
-        Z = X @ np.ascontiguousarray(coef[:, :d].T)
-        if self.fit_intercept:
-            Z += coef[:, d]
-        if offset is not None:
-            Z += offset
+        Z = self.logits(coef, X, offset)
         value = kmajor.rows_residual(Z, Y.T, sample_weight, self.pinned_reference,
                                      with_gradient, proba_out)
         if not with_gradient:
