@@ -21,6 +21,7 @@ from .._estimator import SoftmaxClassifier
 from .._model.softmax import log_softmax
 from .._model.penalties import penalty_from_params
 from .._fitting.prior_model import solve
+from .._solvers.lbfgs import path_curvature
 
 
 @dataclass(frozen=True)
@@ -275,9 +276,11 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     # The last solution of each l1_ratio (previous C) and of this C (previous l1_ratio).
     along_C = {}
     # L-BFGS's curvature pairs of the previous C, per l1_ratio: the data term's
-    # curvature is the same at every C.
+    # curvature is the same at every C. The first point of each starts from
+    # the data term's Hessian diagonal at the fold's start, measured once.
     curvature = {}
     start = fold.initial_coef()
+    diagonal = None
     if callbacks is not None:
         callbacks.begin()
     for i in _order(Cs):
@@ -294,6 +297,9 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
                 # start that overshoots a bend costs it little.
                 along_C_starts = along_C_starts[-1:]
             coef0 = _closer_start(point, [along_l1] + along_C_starts, default=start)
+            if spec.carries_curvature and point.penalty.is_smooth and curvature.get(j) is None:
+                diagonal = path_curvature(fold, start) if diagonal is None else diagonal
+                curvature[j] = diagonal
             iterations = None if callbacks is None else callbacks.point(point, coef0)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
                                  verbose=verbose, weight_seen=math.prod(fold_total), callback=iterations,
@@ -370,9 +376,10 @@ def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight
     """Run the solver of ``spec`` from ``coef0``; a stateful one starts a fresh state.
 
     ``callback(coef) -> bool`` hears of every iteration (see :mod:`._callbacks`);
-    ``curvature`` (from a neighbouring point) goes to a solver that can use it.
+    ``curvature`` (from a neighbouring point) goes to a solver that can use it,
+    and the spec's ``path_options`` to the solver.
     """
-    options = dict(options)
+    options = {**spec.path_options, **options}
     if spec.carries_curvature and curvature is not None:
         options["curvature"] = curvature
     if spec.stateful:

@@ -67,6 +67,7 @@ class SoftmaxProblem:
         state = dict(self.__dict__)
         state.pop("namespace_and_device", None)
         state.pop("transposed_X", None)
+        state.pop("_copies", None)
         return state
 
     @cached_property
@@ -76,10 +77,20 @@ class SoftmaxProblem:
         return xp, device
 
     def with_penalty(self, penalty):
-        """The same data under another penalty (a path over C), sharing the copy of X.T."""
+        """The same data under another penalty (a path over C).
+
+        It shares the copy of ``X.T`` and, once made, the float32 copy of the
+        data (:meth:`single_precision`): a path makes each once.
+        """
         other = replace(self, penalty=penalty)
         other.__dict__["transposed_X"] = self.transposed_X
+        other.__dict__["_copies"] = self._copies
         return other
+
+    @cached_property
+    def _copies(self):
+        """Copies of the data made on demand, shared by the problems of one path."""
+        return {}
 
     @cached_property
     def transposed_X(self):
@@ -108,6 +119,14 @@ class SoftmaxProblem:
         :data:`SINGLE_PRECISION_SPREAD` times its column's spread (a column
         like ``1e6 + noise`` would lose its variation).
         """
+        if "single" not in self._copies:
+            self._copies["single"] = self._single_precision()
+        single = self._copies["single"]
+        if single is None or single.penalty is self.penalty:
+            return single
+        return single.with_penalty(self.penalty)
+
+    def _single_precision(self):
         X = self.X
         xp, _ = self.namespace_and_device
         if self.offset is not None or X.ndim != 2 or X.dtype != xp.float64:

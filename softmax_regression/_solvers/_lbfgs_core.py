@@ -30,6 +30,14 @@ STALL = 5
 FTOL = 64 * np.finfo(float).eps
 
 
+def inverse_sqrt(diagonal):
+    """``1 / sqrt(diagonal)``, a Hessian diagonal's scale; 1 where that is not positive and finite."""
+    scale = np.ones_like(diagonal)
+    usable = (diagonal > 0) & np.isfinite(diagonal)
+    scale[usable] = 1.0 / np.sqrt(diagonal[usable])
+    return scale
+
+
 class CurvatureMemory:
     """The newest ``size`` pairs ``(s, y)``: a step and its change of gradient.
 
@@ -67,13 +75,21 @@ class CurvatureMemory:
     dtype : dtype, default=np.float64
         The dtype the pairs are stored in (see :meth:`astype`); the inner
         products, steps and directions are float64 in either.
+    data_diagonal : ndarray or None, default=None
+        The Hessian diagonal of the data term (the loss, without penalty)
+        somewhere near the solutions: with it, the memory of each objective
+        :meth:`for_objective` hands over scales by that objective's diagonal,
+        ``scale = 1 / sqrt(data_diagonal + l2_strength * penalized)``, and
+        passes it on (see :meth:`with_data_diagonal`).
     """
 
-    def __init__(self, size, l2_strength, penalized, scale=None, dtype=np.float64):
+    def __init__(self, size, l2_strength, penalized, scale=None, dtype=np.float64,
+                 data_diagonal=None):
         self.size = size
         self.l2_strength = float(l2_strength)
         self.penalized = penalized
         self.scale = scale
+        self.data_diagonal = data_diagonal
         n = penalized.shape[0]
         # S and Y are the two halves of one array, so that a product of both
         # with a vector is one matrix-vector product.
@@ -231,27 +247,48 @@ class CurvatureMemory:
         self._products = None
         self._direction = None
 
+    @classmethod
+    def with_data_diagonal(cls, size, penalized, data_diagonal):
+        """An empty memory that scales every objective by its Hessian diagonal.
+
+        Along a regularization path the data term is the same at every point
+        and only the L2 strength moves the diagonal, by an exact amount: one
+        diagonal of the data term, measured once, gives each point's scale
+        (see :meth:`for_objective`).
+        """
+        return cls(size, 0.0, penalized, data_diagonal=np.asarray(data_diagonal, dtype=float))
+
+    def _scale_for(self, l2_strength, penalized):
+        """``1 / sqrt`` of the data diagonal plus the L2 penalty's; 1 where that is not positive."""
+        if self.data_diagonal is None:
+            return None
+        return inverse_sqrt(self.data_diagonal + float(l2_strength) * penalized)
+
     def for_objective(self, l2_strength, penalized):
         """The memory of an objective with another L2 strength (a copy).
 
         The gradient of ``f + delta/2 ||x_P||^2`` changes by ``delta * s_P``
         more over a step ``s``, so each pair moves by exactly that. Pairs whose
         curvature would no longer be positive are dropped, as is everything
-        when the layout differs. The copy has no scale: a diagonal measured
-        at one L2 strength would misjudge another's (its pairs come back in
-        the original coordinates).
+        when the layout differs. A memory with a ``data_diagonal`` gives its
+        copy the scale of the new objective's diagonal (the pairs are kept in
+        its coordinates); otherwise the copy has no scale: a diagonal measured
+        at one L2 strength would misjudge another's.
         """
-        other = CurvatureMemory(self.size, l2_strength, penalized)
-        if penalized.shape != self.penalized.shape or not np.array_equal(
-            penalized, self.penalized
-        ):
-            return other
-        if not self._count:
+        same_layout = penalized.shape == self.penalized.shape and np.array_equal(
+            penalized, self.penalized)
+        data_diagonal = self.data_diagonal if same_layout else None
+        other = CurvatureMemory(self.size, l2_strength, penalized, data_diagonal=data_diagonal)
+        other.scale = other._scale_for(l2_strength, penalized)
+        if not same_layout or not self._count:
             return other
         S, Y = self.pairs()
         delta = float(l2_strength) - self.l2_strength
         if delta:
             Y += delta * (S * penalized)
+        if other.scale is not None:
+            S /= other.scale
+            Y *= other.scale
         SY, YY = np.triu(S @ Y.T), Y @ Y.T
         keep = np.diag(SY) > np.finfo(float).eps * np.diag(YY)
         if not keep.all():

@@ -1,5 +1,9 @@
 """Per-iteration bookkeeping shared by the full-batch solvers."""
 
+import math
+
+import numpy as np
+
 from ._result import SolverResult
 
 # A stop at the limit of floating-point precision counts as converged when the
@@ -90,8 +94,27 @@ class IterationTrace:
         self.converged = False
         self.stopped_by_callback = False
 
-    def start(self, x0):
-        """Check the starting point; True if it already meets ``tol``."""
+    def start(self, x0, first=None):
+        """Check the starting point; True if it already meets ``tol``.
+
+        ``first``: the bridge of a float32 copy that the solve begins on. The
+        start is evaluated there first, and on this trace's bridge (where
+        every stop is judged) only where it meets ``tol`` there, or cannot be
+        evaluated there: the float32 phase then begins from that evaluation,
+        without a float64 one it does not need.
+        """
+        if first is not None:
+            try:
+                with np.errstate(over="raise", invalid="raise"):
+                    value, optimality = first.state_at(x0)
+            except FloatingPointError:
+                optimality = math.nan
+            if optimality > self.tol:  # False for NaN: float64 decides
+                self.optimality = optimality
+                if self.verbose:
+                    print(f"[{self.name}] start  objective={value:.10g}  "
+                          f"optimality={optimality:.3e} (float32)")
+                return False
         value, self.optimality = self.bridge.state_at(x0)
         if self.verbose:
             print(f"[{self.name}] start  objective={value:.10g}  optimality={self.optimality:.3e}")

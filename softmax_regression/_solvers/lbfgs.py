@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from .._utils.threads import solver_threads
-from ._lbfgs_core import CurvatureMemory, minimize_lbfgs
+from ._lbfgs_core import CurvatureMemory, inverse_sqrt, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
 from ._trace import MESSAGES, IterationTrace, settled
@@ -28,9 +28,11 @@ SINGLE_PRECISION_WORK = 250_000
 # would then wander at float32's rounding (hundreds of iterations measured).
 FLAT_ITERATIONS = 5
 FLAT_ULPS = 4
+# Curvature pairs kept.
+MEMORY = 20
 
 
-def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback=None,
+def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, callback=None,
                 curvature=None, settle=False, single_precision=False, precondition=False):
     """Minimize ``problem``'s objective with L-BFGS.
 
@@ -59,8 +61,9 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         (see :class:`~._trace.IterationTrace`).
     curvature : CurvatureMemory or None, default=None
         Pairs from a run on the same data with another L2 strength (the
-        previous point of a regularization path) to start from; smooth
-        objectives only.
+        previous point of a regularization path) to start from, or the
+        empty memory of :func:`path_curvature` at a path's first point;
+        smooth objectives only.
     settle : bool, default=False
         Smooth objectives: once optimality is within ``tol``, go on until
         the next L-BFGS step would also lower the objective negligibly
@@ -74,6 +77,8 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
         until the float64 problem meets ``tol``
         (:meth:`SoftmaxProblem.single_precision`). Every
         iteration counts towards ``max_iter``; the stop is judged in float64.
+        The start is checked on the float32 copy, and in float64 only where
+        it meets ``tol`` there.
     precondition : bool, default=False
         Smooth objectives on sparse X without ``curvature``: start L-BFGS
         from the inverse of the objective's Hessian diagonal at ``coef0``
@@ -95,17 +100,20 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=20, callback
     trace = IterationTrace(bridge, tol, verbose, "lbfgs", callback)
     x0 = bridge.to_flat(coef0)
     pairs = _memory_for(problem, curvature, memory) if smooth else None
-    if trace.start(x0):
-        return trace.result(x0, message="optimal at the start", curvature=pairs)
-    if max_iter == 0:
-        return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
-    if smooth:
+    twin_bridge = None
+    if smooth and max_iter > 0:
         worth_it = _pass_products(problem.X) * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
         twin = problem.single_precision() if single_precision and worth_it else None
         twin_bridge = None if twin is None else ScipyBridge(twin)
         if precondition and curvature is None and sp.issparse(problem.X):
+            # Before the start's check, which then reuses this evaluation.
             pairs.scale = _diagonal_scale(problem, bridge, x0, twin_bridge)
-        if twin is not None:
+    if trace.start(x0, first=twin_bridge):
+        return trace.result(x0, message="optimal at the start", curvature=pairs)
+    if max_iter == 0:
+        return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
+    if smooth:
+        if twin_bridge is not None:
             return _solve_in_two_precisions(problem, twin_bridge, bridge, trace, x0, pairs,
                                             max_iter, settle)
         return _solve_smooth(problem, bridge, trace, x0, pairs, max_iter, settle)
@@ -165,10 +173,28 @@ def _diagonal_scale(problem, bridge, x0, twin_bridge=None):
         diagonal = bridge.hessian_diagonal(x0).ravel()
         diagonal += problem.penalty.l2_strength * _penalized(problem)
     bridge.n_hessian_products += 1  # about the work of one
-    scale = np.ones_like(diagonal)
-    usable = (diagonal > 0) & np.isfinite(diagonal)
-    scale[usable] = 1.0 / np.sqrt(diagonal[usable])
-    return scale
+    return inverse_sqrt(diagonal)
+
+
+def path_curvature(problem, coef, memory=MEMORY):
+    """An empty curvature memory that scales each point of a path by its Hessian diagonal.
+
+    The diagonal of the data term is measured once, at ``coef`` (a path's
+    start); each point's L2 strength then adds its exact part (see
+    :meth:`CurvatureMemory.with_data_diagonal`). Pass it as the first
+    point's ``curvature`` and each result's ``curvature`` to the next point.
+    Measured along ``SoftmaxClassifierCV``'s paths (10 values of C, 5 folds,
+    all float64): standardized digits 361 -> 300 L-BFGS iterations, wine
+    223 -> 181; unscaled digits 3,019 -> 2,222, wine 15,852 -> 6,610; a
+    column of 5000 + x beside the intercept, 45 of 50 fits at max_iter=1000
+    -> 1; sparse 3,000 x 400 rows, 1,494 -> 779. Where the penalty is
+    strong, the intercepts' curvature (the data's alone) is far below the
+    penalized weights', and no multiple of the identity serves both.
+    """
+    bridge = ScipyBridge(problem)
+    with np.errstate(over="ignore", invalid="ignore"):
+        diagonal = bridge.hessian_diagonal(bridge.to_flat(coef)).ravel()
+    return CurvatureMemory.with_data_diagonal(memory, _penalized(problem), diagonal)
 
 
 def _memory_for(problem, curvature, size):

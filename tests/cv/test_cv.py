@@ -160,9 +160,68 @@ def test_path_is_warm_started():
     model = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
     cold = [[SoftmaxClassifier(C=C, max_iter=1000, solver=model.solver).fit(X[train], y[train]).n_iter_[0]
              for C in Cs] for train, _ in folds]
-    # The strongest penalty starts cold in both; every later point is cheaper warm.
-    np.testing.assert_array_equal(model.n_iter_[:, 0, 0], np.asarray(cold)[:, 0])
+    # The strongest penalty starts from the priors in both (the path scaled
+    # by the Hessian diagonal); every later point is far cheaper warm.
+    assert (model.n_iter_[:, 0, 0] <= np.asarray(cold)[:, 0]).all()
     assert model.n_iter_[:, 0, 1:].sum() < 0.6 * np.asarray(cold)[:, 1:].sum()
+
+
+def _fold_problems(X, y, folds, Cs):
+    """The problem of every point of every fold, as the path sees it."""
+    from softmax_regression._cv.path import fold_problem
+    from softmax_regression._fitting.prepare import prepare
+    from softmax_regression._model.penalties import penalty_from_params
+
+    prepared = prepare(SoftmaxClassifier(), X, y)
+    for train, _ in folds:
+        fold, total = fold_problem(prepared.problem, prepared.total_factors, train)
+        yield [fold.with_penalty(penalty_from_params(C, 0.0, *total)) for C in Cs]
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_the_path_is_scaled_by_the_data_diagonal_and_stops_within_tol(scaled, monkeypatch):
+    # Unscaled digits (pixels 0-16): strong penalties leave the intercepts'
+    # curvature (the data's alone) far below the weights'; the path scales
+    # L-BFGS by each point's Hessian diagonal. Measured (5 folds, 10 Cs):
+    # 2,222 against 3,019 iterations; standardized, 300 against 361.
+    import softmax_regression._cv.path as path_module
+
+    X, y = datasets.load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X) if scaled else X
+    Cs = np.logspace(-3, 1, 5)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    model = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
+    # Each point meets tol on its fold's float64 problem.
+    for k, points in enumerate(_fold_problems(X, y, folds, Cs)):
+        for i, point in enumerate(points):
+            coef = model.coefs_paths_[k, 0, i]
+            _, G = point.smooth_value_gradient(coef)
+            assert point.optimality(coef, G) <= model.tol
+    monkeypatch.setattr(path_module, "path_curvature", lambda problem, coef: None)
+    unscaled_path = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
+    assert model.n_iter_.sum() < 0.9 * unscaled_path.n_iter_.sum()
+
+
+def test_a_path_makes_one_float32_copy_per_fold(monkeypatch):
+    # The points of a fold share its float32 copy (and its transposed copy).
+    from softmax_regression._model.problem import SoftmaxProblem
+
+    made = []
+    original = SoftmaxProblem._single_precision
+
+    def counting(self):
+        single = original(self)
+        made.append(single)
+        return single
+
+    monkeypatch.setattr(SoftmaxProblem, "_single_precision", counting)
+    X, y = load("digits")
+    folds = list(StratifiedKFold(3).split(X, y))
+    model = SoftmaxClassifierCV(Cs=[0.01, 0.1, 1.0, 10.0], cv=folds).fit(X, y)
+    # One per fold and one for the refit on all rows.
+    assert len(made) == len(folds) + 1
+    assert all(single.X.dtype == np.float32 for single in made)
+    assert (model.n_iter_[:, 0, :2] > 0).all()
 
 
 # -- scikit-learn's checks ----------------------------------------------------

@@ -421,6 +421,56 @@ def test_a_scaled_memory_moved_to_another_l2_strength_drops_its_scale():
     np.testing.assert_allclose(moved.direction(g), measured.direction(g), rtol=1e-10)
 
 
+def test_a_memory_with_a_data_diagonal_scales_each_objective_by_its_own_diagonal():
+    # Pairs measured on A + 0.7 P in the coordinates of A's diagonal plus
+    # 0.7 P, moved to A + 0.2 P: the two-loop recursion there, in the
+    # coordinates of A's diagonal plus 0.2 P.
+    n, size = 20, 6
+    A = _quadratic(n)
+    penalized = np.ones(n)
+    penalized[-4:] = 0.0  # the intercepts
+    P = np.diag(penalized)
+    diagonal = np.diag(A).copy()
+    seed = CurvatureMemory.with_data_diagonal(size, penalized, diagonal)
+    first = seed.for_objective(0.7, penalized)
+    np.testing.assert_allclose(first.scale, 1 / np.sqrt(diagonal + 0.7 * penalized), rtol=1e-15)
+    rng = np.random.default_rng(6)
+    g = rng.normal(size=n)
+    # Empty, it steps along -scale^2 g: Jacobi's step.
+    np.testing.assert_allclose(first.direction(g), -g / (diagonal + 0.7 * penalized),
+                               rtol=1e-14)
+    pairs = []
+    for _ in range(size + 3):
+        s = rng.normal(size=n)
+        first.add(s, (A + 0.7 * P) @ s)
+        pairs.append((s, (A + 0.2 * P) @ s))
+    moved = first.for_objective(0.2, penalized)
+    scale = 1 / np.sqrt(diagonal + 0.2 * penalized)
+    np.testing.assert_allclose(moved.scale, scale, rtol=1e-15)
+    scaled_pairs = [(s / scale, y * scale) for s, y in pairs[-size:]]
+    expected = scale * _two_loop(scaled_pairs, g * scale)
+    np.testing.assert_allclose(moved.direction(g), expected, rtol=1e-10)
+    # The diagonal travels on; the memory moved from is untouched.
+    np.testing.assert_array_equal(moved.data_diagonal, diagonal)
+    np.testing.assert_allclose(first.for_objective(0.7, penalized).scale, first.scale)
+    assert first.l2_strength == 0.7 and len(first) == size
+    # Another layout starts empty, without the diagonal.
+    other = first.for_objective(0.2, np.ones(n + 1))
+    assert len(other) == 0 and other.scale is None and other.data_diagonal is None
+
+
+def test_a_data_diagonal_that_is_not_positive_leaves_those_entries_unscaled():
+    penalized = np.array([1.0, 1.0, 0.0, 0.0])
+    diagonal = np.array([4.0, np.inf, 0.0, 9.0])
+    memory = CurvatureMemory.with_data_diagonal(3, penalized, diagonal).for_objective(
+        0.0, penalized)
+    np.testing.assert_array_equal(memory.scale, [0.5, 1.0, 1.0, 1 / 3])
+    # An unpenalized coefficient the data never move gets the L2 term nowhere.
+    with_l2 = CurvatureMemory.with_data_diagonal(3, penalized, diagonal).for_objective(
+        5.0, penalized)
+    np.testing.assert_array_equal(with_l2.scale, [1 / 3, 1.0, 1.0, 1 / 3])
+
+
 def _sparse_terms(n=2000, d=400, seed=0):
     # Columns whose frequencies fall as a power law, like the terms of text.
     rng = np.random.default_rng(seed)

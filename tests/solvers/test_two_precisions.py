@@ -336,15 +336,10 @@ def test_the_float32_phase_keeps_its_pairs_in_float32_and_float64_takes_them_ove
     assert runs == [(np.float64, np.float64)]
 
 
-def test_a_sparse_default_solve_evaluates_float64_at_the_start_and_the_stop_only(monkeypatch):
-    # The Hessian diagonal that scales L-BFGS comes from the float32 copy, at
-    # the float32 phase's first point; float64 checks the start and the stop.
+def _counting_evaluations(monkeypatch):
+    """``(dtype, with_hessp)`` of every evaluation a bridge computes (not its cached ones)."""
     from softmax_regression._solvers._scipy_bridge import ScipyBridge
-    from softmax_regression._solvers.auto import solve_auto
 
-    X, y = _lbfgs_data()
-    X[np.abs(X) < 1.0] = 0.0
-    problem = _problem(sp.csr_array(X), y)
     evaluated = []
     original = ScipyBridge._evaluate
 
@@ -355,9 +350,56 @@ def test_a_sparse_default_solve_evaluates_float64_at_the_start_and_the_stop_only
         return original(self, x, with_hessp)
 
     monkeypatch.setattr(ScipyBridge, "_evaluate", counting)
+    return evaluated
+
+
+def test_a_sparse_default_solve_evaluates_float64_at_the_stop_only(monkeypatch):
+    # The Hessian diagonal that scales L-BFGS comes from the float32 copy, at
+    # the float32 phase's first point, which is also the start's check;
+    # float64 judges the stop.
+    from softmax_regression._solvers.auto import solve_auto
+
+    X, y = _lbfgs_data()
+    X[np.abs(X) < 1.0] = 0.0
+    problem = _problem(sp.csr_array(X), y)
+    evaluated = _counting_evaluations(monkeypatch)
     result = solve_auto(problem, problem.initial_coef(), tol=1e-4, max_iter=100)
     assert result.converged and result.curvature.scale is not None
     float64 = [e for e in evaluated if e[0] == np.float64]
-    assert float64 == [(np.float64, False), (np.float64, False)]
-    assert evaluated[1] == (np.float32, True)  # the diagonal's, then the phase's first point
+    assert float64 == [(np.float64, False)]
+    assert evaluated[-1] == (np.float64, False)
+    assert evaluated[0] == (np.float32, True)  # the diagonal's, the start's and the phase's
     assert result.n_hessian_products == 1
+
+
+def test_a_start_that_meets_tol_in_float32_is_judged_in_float64(monkeypatch, capsys):
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    solution = solve_lbfgs(problem, problem.initial_coef(), tol=1e-8, max_iter=1000).coef
+    evaluated = _counting_evaluations(monkeypatch)
+    result = solve_lbfgs(problem, solution, tol=1e-4, max_iter=100, single_precision=True,
+                         verbose=1)
+    assert result.converged and result.n_iter == 0
+    assert evaluated == [(np.float32, False), (np.float64, False)]
+    assert "(float32)" not in capsys.readouterr().out  # the start line shows float64's check
+    # Where float32 does not meet tol, float64 is not asked at the start; the
+    # stop is still judged in float64, here at a tol float32 cannot reach.
+    evaluated.clear()
+    result = solve_lbfgs(problem, solution, tol=1e-9, max_iter=100, single_precision=True,
+                         verbose=1)
+    out = capsys.readouterr().out
+    assert evaluated[0] == (np.float32, False) and evaluated[-1][0] == np.float64
+    assert "optimality" in out.splitlines()[0] and "(float32)" in out.splitlines()[0]
+    _, G = problem.smooth_value_gradient(result.coef)
+    assert result.converged and problem.optimality(result.coef, G) <= 1e-9
+
+
+def test_a_start_that_overflows_in_float32_is_checked_in_float64(monkeypatch):
+    X, y = _lbfgs_data()
+    problem = _problem(X, y)
+    coef0 = problem.initial_coef()
+    coef0[:, :-1] = 1e38 * np.sign(np.arange(coef0.shape[0]) - 4.5)[:, None]
+    evaluated = _counting_evaluations(monkeypatch)
+    result = solve_lbfgs(problem, coef0, tol=1e-4, max_iter=5, single_precision=True)
+    assert evaluated[:2] == [(np.float32, False), (np.float64, False)]
+    assert result.n_iter > 0
