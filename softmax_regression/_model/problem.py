@@ -106,19 +106,23 @@ class SoftmaxProblem:
             return np.ascontiguousarray(X.T)
         return None
 
-    def single_precision(self):
+    def single_precision(self, max_bytes=TRANSPOSED_BYTES):
         """This problem in float32: a first phase of a float64 solve (a small copy), or None.
 
         A pass in float32 takes about half the time of one in float64 (sparse
         X: about two thirds); the float64 problem then finishes the solve.
         Offered only where the copy is small and faithful. Small: dense
-        float64 X of at most :data:`TRANSPOSED_BYTES` (any array namespace),
-        or CSR/CSC X, whose copy holds the values only (the index arrays are
+        float64 X of at most ``max_bytes`` (any array namespace; a path of
+        fits, whose points share the copy, allows more than one fit), or
+        CSR/CSC X, whose copy holds the values only (the index arrays are
         shared: a third of X's storage at most); no offset. Faithful: every
         value finite in float32 and none beyond
         :data:`SINGLE_PRECISION_SPREAD` times its column's spread (a column
         like ``1e6 + noise`` would lose its variation).
         """
+        X = self.X
+        if not sp.issparse(X) and X.ndim == 2 and X.shape[0] * X.shape[1] * 8 > max_bytes:
+            return None
         if "single" not in self._copies:
             self._copies["single"] = self._single_precision()
         single = self._copies["single"]
@@ -133,7 +137,7 @@ class SoftmaxProblem:
             return None
         if sp.issparse(X):
             single = _sparse_single(X)
-        elif 0 < X.shape[0] * X.shape[1] * 8 <= TRANSPOSED_BYTES:
+        elif X.shape[0] * X.shape[1] > 0:
             single = _dense_single(X, xp)
         else:
             single = None

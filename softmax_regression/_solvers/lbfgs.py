@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from .._model.problem import TRANSPOSED_BYTES
 from .._utils.threads import solver_threads
 from ._lbfgs_core import CurvatureMemory, inverse_sqrt, minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
@@ -33,7 +34,8 @@ MEMORY = 20
 
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, callback=None,
-                curvature=None, settle=False, single_precision=False, precondition=False):
+                curvature=None, settle=False, single_precision=False, precondition=False,
+                single_precision_bytes=TRANSPOSED_BYTES):
     """Minimize ``problem``'s objective with L-BFGS.
 
     Value and gradient come from one pass over the data. A smooth objective
@@ -69,7 +71,8 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         the next L-BFGS step would also lower the objective negligibly
         (:func:`~._trace.settled`), as the Newton methods do.
     single_precision : bool, default=False
-        Smooth float64 objectives on small dense X or on sparse X whose
+        Smooth float64 objectives on dense X of at most
+        ``single_precision_bytes`` or on sparse X whose
         passes are large enough (:data:`SINGLE_PRECISION_WORK`): iterate on a
         float32 copy of the problem first (passes at half to two thirds the
         cost) until it meets ``max(tol, 1e-5)`` or stalls at float32's
@@ -79,6 +82,10 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         iteration counts towards ``max_iter``; the stop is judged in float64.
         The start is checked on the float32 copy, and in float64 only where
         it meets ``tol`` there.
+    single_precision_bytes : int, default=TRANSPOSED_BYTES
+        The largest dense float64 X (in bytes) that ``single_precision``
+        copies: 4 MiB for one fit; a path of fits, whose points share the
+        copy, allows more (see :data:`~._solvers.SOLVERS`).
     precondition : bool, default=False
         Smooth objectives on sparse X without ``curvature``: start L-BFGS
         from the inverse of the objective's Hessian diagonal at ``coef0``
@@ -103,7 +110,8 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
     twin_bridge = None
     if smooth and max_iter > 0:
         worth_it = _pass_products(problem.X) * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
-        twin = problem.single_precision() if single_precision and worth_it else None
+        twin = (problem.single_precision(single_precision_bytes)
+                if single_precision and worth_it else None)
         twin_bridge = None if twin is None else ScipyBridge(twin)
         if precondition and curvature is None and sp.issparse(problem.X):
             # Before the start's check, which then reuses this evaluation.

@@ -202,9 +202,11 @@ def test_the_path_is_scaled_by_the_data_diagonal_and_stops_within_tol(scaled, mo
     assert model.n_iter_.sum() < 0.9 * unscaled_path.n_iter_.sum()
 
 
-def test_a_path_makes_one_float32_copy_per_fold(monkeypatch):
-    # The points of a fold share its float32 copy (and its transposed copy).
-    from softmax_regression._model.problem import SoftmaxProblem
+@pytest.mark.parametrize("data", ["digits", "above_one_fits_copy_limit"])
+def test_a_path_makes_one_float32_copy_per_fold(data, monkeypatch):
+    # The points of a fold share its float32 copy (and its transposed copy);
+    # a path copies dense folds beyond the 4 MiB of one fit's copy.
+    from softmax_regression._model.problem import TRANSPOSED_BYTES, SoftmaxProblem
 
     made = []
     original = SoftmaxProblem._single_precision
@@ -215,13 +217,18 @@ def test_a_path_makes_one_float32_copy_per_fold(monkeypatch):
         return single
 
     monkeypatch.setattr(SoftmaxProblem, "_single_precision", counting)
-    X, y = load("digits")
+    if data == "digits":
+        X, y = load("digits")
+    else:
+        X, y = blobs(9000, 100, 10, seed=0, spread=3.0)
     folds = list(StratifiedKFold(3).split(X, y))
     model = SoftmaxClassifierCV(Cs=[0.01, 0.1, 1.0, 10.0], cv=folds).fit(X, y)
     # One per fold and one for the refit on all rows.
     assert len(made) == len(folds) + 1
     assert all(single.X.dtype == np.float32 for single in made)
     assert (model.n_iter_[:, 0, :2] > 0).all()
+    if data != "digits":
+        assert min(single.X.nbytes for single in made) * 2 > TRANSPOSED_BYTES
 
 
 # -- scikit-learn's checks ----------------------------------------------------

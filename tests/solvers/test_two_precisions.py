@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from softmax_regression import SoftmaxClassifier
 from softmax_regression._fitting.prepare import prepare
+from softmax_regression._model.penalties import ElasticNet
 from softmax_regression._model.problem import TRANSPOSED_BYTES
 from softmax_regression._solvers.auto import choose_method
 from softmax_regression._solvers.lbfgs import SINGLE_PRECISION_WORK, solve_lbfgs
@@ -166,6 +167,20 @@ def test_no_float32_phase_where_the_copy_would_not_serve(kind):
         # Only CSR and CSC share their index arrays with a copy of the values.
         problem = dataclasses.replace(problem, X=sp.coo_array(problem.X))
     assert problem.single_precision() is None
+
+
+def test_a_larger_copy_is_made_only_where_the_caller_allows_it():
+    # One fit copies dense X of at most 4 MiB; a path of fits allows more.
+    X, y = _lbfgs_data(n_samples=6000, n_features=100)
+    problem = _problem(X, y)
+    assert problem.X.nbytes > TRANSPOSED_BYTES
+    assert problem.single_precision() is None
+    single = problem.single_precision(2 * problem.X.nbytes)
+    assert single.X.dtype == np.float32 and single.penalty is problem.penalty
+    # The problems of a path share it; each keeps its own penalty.
+    other = problem.with_penalty(ElasticNet(l2_strength=0.5))
+    assert other.single_precision(2 * problem.X.nbytes).X is single.X
+    assert other.single_precision(2 * problem.X.nbytes).penalty is other.penalty
 
 
 def test_the_float32_copy_keeps_the_problem():
