@@ -127,6 +127,22 @@ def test_cv_speed_reports_each_problem_with_the_commit():
 
 
 @pytest.mark.slow
+def test_cv_diagonal_reports_both_starts_with_the_commit():
+    import cv_diagonal
+
+    rows = cv_diagonal.run(quick=True)
+    assert [(row[0], row[1]) for row in rows] == [
+        ("wine", "standardized"), ("wine", "unscaled"), ("wine", "[0, 1]")]
+    for _, _, tol, plain, scaled in rows:
+        assert tol == 1e-4 and plain[1] > 0 and scaled[1] > 0
+    # Unscaled wine: the identity serves the intercepts and the weights badly.
+    assert rows[1][4][1] < 0.6 * rows[1][3][1]
+    text = cv_diagonal.report(rows, "python benchmarks/cv_diagonal.py --quick")
+    assert "| wine | unscaled | 0.0001 |" in text
+    assert "softmax_regression from git " in text and "from git unknown" not in text
+
+
+@pytest.mark.slow
 def test_default_path_reports_method_passes_and_the_commit(tmp_path):
     import default_path
 
