@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from .._model.hessian import host_float64
 from .._model.problem import TRANSPOSED_BYTES
 from .._utils.threads import solver_threads
 from ._lbfgs_core import CurvatureMemory, inverse_sqrt, minimize_lbfgs
@@ -191,24 +192,28 @@ def path_curvature(problem, coef, memory=MEMORY):
     start); each point's L2 strength then adds its exact part (see
     :meth:`CurvatureMemory.with_data_diagonal`). Pass it as the first
     point's ``curvature`` and each result's ``curvature`` to the next point.
-    Measured along ``SoftmaxClassifierCV``'s paths (10 values of C, 5 folds,
-    all float64): standardized digits 361 -> 300 L-BFGS iterations, wine
-    223 -> 181; unscaled digits 3,019 -> 2,222, wine 15,852 -> 6,610; a
-    column of 5000 + x beside the intercept, 45 of 50 fits at max_iter=1000
-    -> 1; sparse 3,000 x 400 rows, 1,494 -> 779. Where the penalty is
-    strong, the intercepts' curvature (the data's alone) is far below the
-    penalized weights', and no multiple of the identity serves both. Where
-    it is weak the diagonal is stale: on features in [0, 1] with nearly
-    constant columns (digits / 16) the path took 846 iterations instead of
-    724 (tol=1e-4) and 13,400 instead of 9,412 (tol=1e-8). A diagonal
-    measured at each point's start (half a pass each) measured 297
-    iterations on standardized digits but cost 15% more time there, and
-    left float32 fits near C = inf at float32's precision limit.
+    Where the penalty is strong, the intercepts' curvature (the data's
+    alone) is far below the penalized weights', and no multiple of the
+    identity serves both; features of very different scales are evened
+    out. Each weight's entry is at least its class's curvature along a
+    feature of mean square 1 (the intercept's): a feature nearly always 0
+    (a border pixel scaled to [0, 1]) has a tiny curvature at the path's
+    start, and a scale from it overshoots once the penalty weakens.
+    Measured (``benchmarks/cv_diagonal.py``, L-BFGS iterations along
+    ``SoftmaxClassifierCV``'s paths, identity -> this diagonal without that
+    floor -> with it): digits in [0, 1] 724 -> 846 -> 688 (tol=1e-8: 9,412
+    -> 13,400 -> 9,369); unscaled breast_cancer 23,696 -> 17,934 -> 4,384;
+    standardized digits 358 -> 301 -> 301.
     """
     bridge = ScipyBridge(problem)
+    x = bridge.to_flat(coef)
     with np.errstate(over="ignore", invalid="ignore"):
-        diagonal = bridge.hessian_diagonal(bridge.to_flat(coef)).ravel()
-    return CurvatureMemory.with_data_diagonal(memory, _penalized(problem), diagonal)
+        diagonal = bridge.hessian_diagonal(x)
+        P = host_float64(bridge.proba(x))
+        unit = host_float64(problem.sample_weight) @ (P * (1.0 - P))
+    d = problem.n_features
+    diagonal[:, :d] = np.maximum(diagonal[:, :d], unit[:, None])
+    return CurvatureMemory.with_data_diagonal(memory, _penalized(problem), diagonal.ravel())
 
 
 def _memory_for(problem, curvature, size):
