@@ -201,8 +201,8 @@ def path_curvature(problem, coef, memory=MEMORY):
     start, and a scale from it overshoots once the penalty weakens.
     Measured (``benchmarks/cv_diagonal.py``, L-BFGS iterations along
     ``SoftmaxClassifierCV``'s paths, identity -> this diagonal without that
-    floor -> with it): digits in [0, 1] 724 -> 846 -> 688 (tol=1e-8: 9,412
-    -> 13,400 -> 9,369); unscaled breast_cancer 23,696 -> 17,934 -> 4,384;
+    floor -> with it): digits in [0, 1] 724 -> 846 -> 687 (tol=1e-8: 9,412
+    -> 13,400 -> 9,294); unscaled breast_cancer 23,696 -> 17,934 -> 4,384;
     standardized digits 358 -> 301 -> 301.
     """
     bridge = ScipyBridge(problem)
