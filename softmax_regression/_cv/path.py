@@ -296,8 +296,9 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     # The last solution of each l1_ratio (previous C) and of this C (previous l1_ratio).
     along_C = {}
     # L-BFGS's curvature pairs of the previous C, per l1_ratio: the data term's
-    # curvature is the same at every C. The first point of each starts from
-    # the data term's Hessian diagonal at the fold's start, measured once.
+    # curvature is the same at every C. Each point scales them by the data
+    # term's Hessian diagonal, measured once at the fold's start, plus its own
+    # L2 part (see path_curvature).
     curvature = {}
     start = fold.initial_coef()
     diagonal = None
@@ -399,7 +400,7 @@ def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight
     ``curvature`` (from a neighbouring point) goes to a solver that can use it,
     and the spec's ``path_options`` to the solver.
     """
-    options = {**spec.path_options, **options}
+    options = {**dict(spec.path_options), **options}
     if spec.carries_curvature and curvature is not None:
         options["curvature"] = curvature
     if spec.stateful:

@@ -5,7 +5,7 @@ Each returns a :class:`SolverResult`. :data:`SOLVERS` maps the estimator's
 table, never a solver's name.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ._result import SolverResult
 from .auto import solve_auto
@@ -52,10 +52,10 @@ class SolverSpec:
     carries_curvature : bool
         Whether ``function`` takes ``curvature=`` (the ``curvature`` of an
         earlier :class:`SolverResult` on the same data layout) to start from.
-    path_options : dict
-        Options a path of fits on the same data adds (``SoftmaxClassifierCV``):
-        work shared by its points, such as a float32 copy of the data, pays
-        there where one fit would not recoup it.
+    path_options : tuple of (str, object)
+        Options a path of fits on the same data adds (``SoftmaxClassifierCV``),
+        as ``(name, value)`` pairs: work shared by its points, such as a
+        float32 copy of the data, pays there where one fit would not recoup it.
     """
 
     function: object
@@ -66,7 +66,7 @@ class SolverSpec:
     step: object = None
     state_attribute: str | None = None
     carries_curvature: bool = False
-    path_options: dict = field(default_factory=dict)
+    path_options: tuple = ()
 
     @property
     def stateful(self):
@@ -82,8 +82,8 @@ SOLVERS = {
     # SoftmaxClassifierCV on standardized digits, 0.145 -> 0.127 s; unscaled
     # digits 0.74 -> 0.48 s; the 100,000 x 100 x 10 problem 18.2 -> 14.3 s.
     "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True, carries_curvature=True,
-                        path_options={"single_precision": True,
-                                      "single_precision_bytes": PATH_COPY_BYTES}),
+                        path_options=(("single_precision", True),
+                                      ("single_precision_bytes", PATH_COPY_BYTES))),
     "newton-cg": SolverSpec(solve_newton_cg, supports_l1=False),
     "sgd": SolverSpec(solve_sgd, supports_l1=True, options=SGD_OPTIONS, unit="epochs",
                       init_state=sgd_init_state, step=sgd_partial_fit,

@@ -166,18 +166,6 @@ def test_path_is_warm_started():
     assert model.n_iter_[:, 0, 1:].sum() < 0.6 * np.asarray(cold)[:, 1:].sum()
 
 
-def _fold_problems(X, y, folds, Cs):
-    """The problem of every point of every fold, as the path sees it."""
-    from softmax_regression._cv.path import fold_problem
-    from softmax_regression._fitting.prepare import prepare
-    from softmax_regression._model.penalties import penalty_from_params
-
-    prepared = prepare(SoftmaxClassifier(), X, y)
-    for train, _ in folds:
-        fold, total = fold_problem(prepared.problem, prepared.total_factors, train)
-        yield [fold.with_penalty(penalty_from_params(C, 0.0, *total)) for C in Cs]
-
-
 @pytest.mark.parametrize("features", ["standardized", "unscaled", "[0, 1]"])
 def test_the_path_is_scaled_by_the_data_diagonal_and_stops_within_tol(features, monkeypatch):
     # Unscaled digits (pixels 0-16): strong penalties leave the intercepts'
@@ -192,13 +180,22 @@ def test_the_path_is_scaled_by_the_data_diagonal_and_stops_within_tol(features, 
          "[0, 1]": X / 16.0}[features]
     Cs = np.logspace(-3, 1, 5)
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    solved = []
+    solve_point = path_module.solve_point
+
+    def recording(spec, problem, *args, **kwargs):
+        result = solve_point(spec, problem, *args, **kwargs)
+        solved.append((problem, result))
+        return result
+
+    monkeypatch.setattr(path_module, "solve_point", recording)
     model = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
-    # Each point meets tol on its fold's float64 problem.
-    for k, points in enumerate(_fold_problems(X, y, folds, Cs)):
-        for i, point in enumerate(points):
-            coef = model.coefs_paths_[k, 0, i]
-            _, G = point.smooth_value_gradient(coef)
-            assert point.optimality(coef, G) <= model.tol
+    assert len(solved) == len(folds) * len(Cs)
+    # Each point meets tol on its fold's float64 problem, scaled by a diagonal.
+    for point, result in solved:
+        assert point.dtype == np.float64 and result.curvature.scale is not None
+        _, G = point.smooth_value_gradient(result.coef)
+        assert point.optimality(result.coef, G) <= model.tol
     monkeypatch.setattr(path_module, "path_curvature", lambda problem, coef: None)
     unscaled_path = SoftmaxClassifierCV(Cs=Cs, cv=folds, max_iter=1000).fit(X, y)
     limit = 1.0 if features == "[0, 1]" else 0.9
