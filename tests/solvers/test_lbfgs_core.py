@@ -471,16 +471,19 @@ def test_a_data_diagonal_that_is_not_positive_leaves_those_entries_unscaled():
     np.testing.assert_array_equal(with_l2.scale, [1 / 3, 1.0, 1.0, 1 / 3])
 
 
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_a_path_memory_counts_each_feature_as_at_least_a_unit_one(fit_intercept):
+def test_a_path_memory_counts_each_feature_as_at_least_a_unit_one(fit_intercept, sparse):
     # A feature nearly always 0 has almost no curvature at the path's start;
-    # its entry is floored at the curvature along a feature of mean square 1.
+    # on dense X its entry is floored at the curvature along a feature of
+    # mean square 1; sparse X keeps the diagonal as measured.
     from softmax_regression._solvers._scipy_bridge import ScipyBridge
     from softmax_regression._solvers.lbfgs import path_curvature
 
     X, y = make_classification(300, 5, n_informative=3, n_classes=3, random_state=0)
     X = StandardScaler().fit_transform(X)
     X[:, 0] = np.where(np.arange(300) % 50 == 0, 0.1, 0.0)  # rare and small
+    X = sp.csr_array(X) if sparse else X
     problem = prepare(SoftmaxClassifier(fit_intercept=fit_intercept), X, y).problem
     coef = problem.initial_coef()
     bridge = ScipyBridge(problem)
@@ -491,6 +494,9 @@ def test_a_path_memory_counts_each_feature_as_at_least_a_unit_one(fit_intercept)
     memory = path_curvature(problem, coef)
     floored = memory.data_diagonal.reshape(exact.shape)
     assert (exact[:, 0] < 1e-3 * unit).all()
+    if sparse:
+        np.testing.assert_allclose(floored, exact, rtol=1e-12)
+        return
     np.testing.assert_allclose(floored[:, 0], unit, rtol=1e-12)
     # Standardized features (mean square 1) are at the floor or above it, as measured.
     np.testing.assert_allclose(floored[:, 1:], np.maximum(exact[:, 1:], unit[:, None]),
