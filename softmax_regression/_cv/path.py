@@ -135,7 +135,6 @@ class HeldOutScore:
     def __init__(self, problem, test, *, y, score_weight, classes, scoring, scorer, params):
         xp, device = problem.namespace_and_device
         self.xp = xp
-        self.numpy = isinstance(problem.Y, np.ndarray)
         self.loss = problem.loss
         self.n_features = problem.n_features
         self.X = take_rows(problem.X, test, xp, device)
@@ -168,8 +167,6 @@ class HeldOutScore:
         if not self.fast:
             return self._generic(point, coef, C, l1_ratio)
         xp = self.xp
-        if self.scoring == "neg_log_loss" and self.soft is None and self.numpy:
-            return self._average(self._true_log_proba(coef))
         if self.scoring == "neg_log_loss":
             log_proba = log_softmax(self.loss.full_logits(coef, self.X, self.offset), axis=1)
             if self.soft is not None:
@@ -181,23 +178,6 @@ class HeldOutScore:
             return self._average(per_sample)  # neg_log_loss: the mean log-likelihood
         correct = self.loss.predicted_index(coef, self.X, self.offset) == self.y_index
         return self._average(xp.astype(correct, self.X.dtype))
-
-    def _true_log_proba(self, coef):
-        """Each held-out row's clipped log-probability of its class (NumPy, hard labels).
-
-        :func:`log_softmax`'s arithmetic on the one entry per row the log
-        loss reads: on small tables a path scores 50 points, and the generic
-        namespace calls cost more than the arithmetic.
-        """
-        Z = self.loss.full_logits(coef, self.X, self.offset)
-        m = Z.max(axis=1, keepdims=True)
-        true = np.take_along_axis(Z, self.y_index[:, None], axis=1)[:, 0]
-        Z -= m
-        np.exp(Z, out=Z)
-        log_norm = np.log(Z.sum(axis=1))
-        true -= m[:, 0]
-        true -= log_norm
-        return np.clip(true, self.log_eps, self.log_one_minus_eps, out=true)
 
     def _average(self, values):
         xp = self.xp
