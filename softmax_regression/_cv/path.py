@@ -280,12 +280,15 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
     # term's Hessian diagonal, measured once at the fold's start, plus its own
     # L2 part (see path_curvature).
     curvature = {}
+    # The loss alone at those two solutions, (coef, loss_at_coef): a point
+    # judges them as its start without a pass (see _known_start).
+    known_C, known_l1 = {}, None
     start = fold.initial_coef()
     diagonal = None
     if callbacks is not None:
         callbacks.begin()
     for i in _order(Cs):
-        along_l1 = None
+        along_l1 = known_l1 = None
         for j in _order(l1_ratios):
             point = fold.with_penalty(penalty_from_params(
                 float(Cs[i]), float(l1_ratios[j]), *fold_total, factor=fold.penalty.factor))
@@ -297,18 +300,25 @@ def _fit_fold_path(problem, total, train, test, Cs, l1_ratios, spec, options, to
                 # highest degree is taken without a pass to check it: a
                 # start that overshoots a bend costs it little.
                 along_C_starts = along_C_starts[-1:]
-            coef0 = _closer_start(point, [along_l1] + along_C_starts, default=start)
+            known = (_known_start(point, [known_l1, known_C.get(j)], tol)
+                     if spec.takes_start_loss else None)
+            if known is not None:
+                coef0, start_loss = known
+            else:
+                coef0 = _closer_start(point, [along_l1] + along_C_starts, default=start)
+                start_loss = None
             if spec.carries_curvature and point.penalty.is_smooth and curvature.get(j) is None:
                 diagonal = path_curvature(fold, start) if diagonal is None else diagonal
                 curvature[j] = diagonal
             iterations = None if callbacks is None else callbacks.point(point, coef0)
             result = solve_point(spec, point, coef0, options, tol=tol, max_iter=max_iter,
                                  verbose=verbose, weight_seen=math.prod(fold_total), callback=iterations,
-                                 curvature=curvature.get(j))
+                                 curvature=curvature.get(j), start_loss=start_loss)
             if iterations is not None:
                 iterations.finish(result.coef)
             along_C[j] = history[-MAX_DEGREE:] + [(float(Cs[i]), result.coef)]
             along_l1 = result.coef
+            known_C[j] = known_l1 = (result.coef, result.loss_at_coef)
             curvature[j] = result.curvature
             n_iter[j, i] = result.n_iter
             # A stop a callback asked for is the user's choice, not a failure.
@@ -362,6 +372,32 @@ def extrapolations(history, C):
     return predictions
 
 
+def _known_start(point, candidates, tol):
+    """The candidate ``(coef, loss_at_coef)`` that meets ``tol`` at ``point``; None if none.
+
+    The loss is the same at every point of a path, only the penalty
+    differs: a neighbour's loss and gradient at its solution, with this
+    point's penalty added, give this point's optimality there exactly, as
+    an evaluation would. Where the penalty barely changes from one ``C`` to
+    the next (weak penalties on many rows), the neighbour's solution already
+    meets ``tol``: the point then takes no pass and no iteration, as a warm
+    start of LogisticRegressionCV's takes none, where an extrapolated start
+    would cost a pass and some iterations. Of several, the lowest optimality.
+    """
+    xp, _ = point.namespace_and_device
+    best, best_optimality = None, tol
+    for candidate in candidates:
+        if candidate is None or candidate[1] is None:
+            continue
+        coef, (loss_value, loss_G) = candidate
+        host = np.asarray(_host(coef, xp), dtype=np.float64)
+        _, G = point.add_smooth_penalty(loss_value, loss_G, host)
+        optimality = point.optimality(host, G)
+        if optimality <= best_optimality:
+            best, best_optimality = candidate, optimality
+    return best
+
+
 def _closer_start(point, candidates, default):
     """The candidate of lowest objective; ``default`` when there is none."""
     candidates = [coef for coef in candidates if coef is not None]
@@ -373,16 +409,19 @@ def _closer_start(point, candidates, default):
 
 
 def solve_point(spec, problem, coef0, options, *, tol, max_iter, verbose, weight_seen,
-                callback=None, curvature=None):
+                callback=None, curvature=None, start_loss=None):
     """Run the solver of ``spec`` from ``coef0``; a stateful one starts a fresh state.
 
     ``callback(coef) -> bool`` hears of every iteration (see :mod:`._callbacks`);
-    ``curvature`` (from a neighbouring point) goes to a solver that can use it,
-    and the spec's ``path_options`` to the solver.
+    ``curvature`` (from a neighbouring point) and ``start_loss`` (the loss
+    alone at ``coef0``, known) go to a solver that can use them, and the
+    spec's ``path_options`` to the solver.
     """
     options = {**dict(spec.path_options), **options}
     if spec.carries_curvature and curvature is not None:
         options["curvature"] = curvature
+    if spec.takes_start_loss and start_loss is not None:
+        options["start_loss"] = start_loss
     if spec.stateful:
         options["state"] = spec.init_state(coef0, previous=None, **options)
         options["weight_seen"] = weight_seen

@@ -52,6 +52,9 @@ class SolverSpec:
     carries_curvature : bool
         Whether ``function`` takes ``curvature=`` (the ``curvature`` of an
         earlier :class:`SolverResult` on the same data layout) to start from.
+    takes_start_loss : bool
+        Whether ``function`` takes ``start_loss=`` (an earlier result's
+        ``loss_at_coef`` at ``coef0``), judging such a start without a pass.
     path_options : tuple of (str, object)
         Options a path of fits on the same data adds (``SoftmaxClassifierCV``),
         as ``(name, value)`` pairs: work shared by its points, such as a
@@ -66,6 +69,7 @@ class SolverSpec:
     step: object = None
     state_attribute: str | None = None
     carries_curvature: bool = False
+    takes_start_loss: bool = False
     path_options: tuple = ()
 
     @property
@@ -76,12 +80,13 @@ class SolverSpec:
 
 SOLVERS = {
     "auto": SolverSpec(solve_auto, supports_l1=True, options=("random_state",),
-                       carries_curvature=True),
+                       carries_curvature=True, takes_start_loss=True),
     # Along a path the float32 copy is made once per fold (the problems of a
     # path share it), of dense folds up to PATH_COPY_BYTES:
     # SoftmaxClassifierCV on standardized digits, 0.145 -> 0.127 s; unscaled
     # digits 0.74 -> 0.48 s; the 100,000 x 100 x 10 problem 18.2 -> 14.3 s.
     "lbfgs": SolverSpec(solve_lbfgs, supports_l1=True, carries_curvature=True,
+                        takes_start_loss=True,
                         path_options=(("single_precision", True),
                                       ("single_precision_bytes", PATH_COPY_BYTES))),
     "newton-cg": SolverSpec(solve_newton_cg, supports_l1=False),

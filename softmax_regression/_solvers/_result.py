@@ -47,6 +47,11 @@ class SolverResult:
         (``nan`` where a solver does not count it).
     method : str
         The method that ran, for a solver that chooses one per problem.
+    loss_at_coef : tuple of (float, ndarray) or None
+        ``(value, G)`` of the loss alone (no penalty) at ``coef``: its value
+        and 2-D gradient on the host, in float64, from the solver's last
+        evaluation. The next point of a path, whose loss is the same, judges
+        ``coef`` as its start from it without a pass over the data.
     """
 
     coef: object
@@ -64,3 +69,4 @@ class SolverResult:
     curvature: object = None
     pass_equivalents: float = float("nan")
     method: str = ""
+    loss_at_coef: tuple = None

@@ -109,7 +109,7 @@ class ScipyBridge:
         # numpy's elementwise test and its reduction, per remembered point
         # (a -0.0 against a 0.0 only costs an evaluation).
         key = x.tobytes()
-        for last_key, last in self._recent:
+        for last_key, last, _ in self._recent:
             if key == last_key and (not with_hessp or last[2] is not None):
                 return last
         problem = self.problem
@@ -119,14 +119,33 @@ class ScipyBridge:
             value, G, hessp = problem.loss_gradient_hessp(coef)
         else:
             (value, G), hessp = problem.loss_gradient(coef), None
-        value, G = problem.add_smooth_penalty(value, self._to_host(G), self.host_coef(x))
+        return self._remember(key, x, float(value), self._to_host(G), hessp)
+
+    def _remember(self, key, x, loss_value, loss_G, hessp=None):
+        value, G = self.problem.add_smooth_penalty(loss_value, loss_G, self.host_coef(x))
         if self.split_l1:
             k = self.n_weights
             value += float(np.sum(self.l1_weights * (x[:k] + x[k : 2 * k])))
         last = (value, G, hessp)
         # Two entries: a line search may accept a point before its last trial.
-        self._recent = self._recent[-1:] + [(key, last)]
+        self._recent = self._recent[-1:] + [(key, last, (loss_value, loss_G))]
         return last
+
+    def remember(self, x, loss_value, loss_G):
+        """Take the loss's value and gradient at ``x`` as known: no pass evaluates them.
+
+        ``loss_G`` (2-D, on the host, float64) is the loss's gradient alone;
+        this problem's penalty is added as for an evaluation. A path hands on
+        what an earlier evaluation at ``x`` found (see :meth:`loss_at`): the
+        loss is the same at every point of the path, only the penalty differs.
+        """
+        self._remember(x.tobytes(), x, loss_value, loss_G)
+
+    def loss_at(self, x):
+        """``(value, G)`` of the loss alone (no penalty) at ``x``, from the last evaluation."""
+        self._evaluate(x, with_hessp=False)
+        key = x.tobytes()
+        return next(loss for last_key, _, loss in self._recent if last_key == key)
 
     def value_gradient(self, x):
         """``(f, g)`` for ``scipy.optimize.minimize(..., jac=True)``."""

@@ -179,4 +179,5 @@ class IterationTrace:
             stopped_by_callback=self.stopped_by_callback,
             curvature=curvature,
             stop=stop,
+            loss_at_coef=self.bridge.loss_at(x),
         )

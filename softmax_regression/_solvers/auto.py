@@ -89,7 +89,7 @@ def choose_method(problem):
 
 
 def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, random_state=None,
-               curvature=None):
+               curvature=None, start_loss=None):
     """Minimize ``problem``'s objective with the method :func:`choose_method` picks.
 
     Parameters
@@ -110,6 +110,10 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
         the same data always give the same coefficients.
     curvature : CurvatureMemory or None, default=None
         For L-BFGS: curvature pairs of a nearby problem to start from.
+    start_loss : tuple of (float, ndarray) or None, default=None
+        The loss's value and gradient alone at ``coef0``, known from an
+        earlier evaluation on the same data (see :func:`.lbfgs.solve_lbfgs`):
+        the start is judged from them without a pass.
 
     Returns
     -------
@@ -124,15 +128,19 @@ def solve_auto(problem, coef0, *, tol, max_iter, verbose=0, callback=None, rando
         in_memory = type(problem) is SoftmaxProblem
         result = solve_lbfgs(problem, coef0, curvature=curvature,
                              settle=problem.penalty.is_smooth, single_precision=in_memory,
-                             precondition=in_memory, **options)
+                             precondition=in_memory, start_loss=start_loss, **options)
         # The Hessian diagonal of the start counts as a product (about a pass).
         result.pass_equivalents = float(result.n_evaluations + result.n_hessian_products)
-    elif method == "newton-exact":
-        result = ExactNewton(problem, **options).solve(coef0)
-    elif method == "newton-proximal":
-        result = ProximalNewton(problem, sample=hessian_rows(problem) == "sample",
-                                random_state=random_state, **options).solve(coef0)
     else:
-        result = SubsampledNewtonCG(problem, random_state=random_state, **options).solve(coef0)
+        if method == "newton-exact":
+            solver = ExactNewton(problem, **options)
+        elif method == "newton-proximal":
+            solver = ProximalNewton(problem, sample=hessian_rows(problem) == "sample",
+                                    random_state=random_state, **options)
+        else:
+            solver = SubsampledNewtonCG(problem, random_state=random_state, **options)
+        if start_loss is not None:
+            solver.bridge.remember(solver.bridge.to_flat(coef0), *start_loss)
+        result = solver.solve(coef0)
     result.method = method
     return result

@@ -36,7 +36,7 @@ MEMORY = 20
 
 def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, callback=None,
                 curvature=None, settle=False, single_precision=False, precondition=False,
-                single_precision_bytes=TRANSPOSED_BYTES):
+                single_precision_bytes=TRANSPOSED_BYTES, start_loss=None):
     """Minimize ``problem``'s objective with L-BFGS.
 
     Value and gradient come from one pass over the data. A smooth objective
@@ -97,6 +97,11 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         iterations of standardized features and far more on uncentred ones
         (a column of 5000 +- 1 beside the intercept), so dense X keeps the
         identity.
+    start_loss : tuple of (float, ndarray) or None, default=None
+        The loss's value and gradient alone at ``coef0``, known from an
+        earlier evaluation (a :class:`SolverResult`'s ``loss_at_coef`` on
+        the same data, such as the previous point of a path): the start is
+        judged from them in float64 without a pass over the data.
 
     Returns
     -------
@@ -117,7 +122,9 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         if precondition and curvature is None and sp.issparse(problem.X):
             # Before the start's check, which then reuses this evaluation.
             pairs.scale = _diagonal_scale(problem, bridge, x0, twin_bridge)
-    if trace.start(x0, first=twin_bridge):
+    if start_loss is not None:
+        bridge.remember(x0, *start_loss)  # the float64 check then costs no pass
+    if trace.start(x0, first=twin_bridge if start_loss is None else None):
         return trace.result(x0, message="optimal at the start", curvature=pairs)
     if max_iter == 0:
         return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)

@@ -360,7 +360,7 @@ def _counting_evaluations(monkeypatch):
 
     def counting(self, x, with_hessp):
         key = x.tobytes()
-        if not any(key == last for last, _ in self._recent):
+        if not any(key == last for last, _, _ in self._recent):
             evaluated.append((self.problem.dtype, with_hessp))
         return original(self, x, with_hessp)
 
