@@ -117,12 +117,20 @@ def test_cv_speed_reports_each_problem_with_the_commit():
 
     rows, blas = cv_speed.run(quick=True, repeats=1, skip_medium=True)
     assert [row[0] for row in rows] == ["wine", "digits"]
-    for _, _, _, _, seconds, ratios in rows:
-        assert set(seconds) == {"SoftmaxClassifierCV", "LogisticRegressionCV",
-                                "GridSearchCV(SoftmaxClassifier)"}
+    for _, _, Cs, _, seconds, ratios, chosen in rows:
+        assert set(seconds) == set(chosen) == {"SoftmaxClassifierCV", "LogisticRegressionCV",
+                                               "GridSearchCV(SoftmaxClassifier)"}
         assert all(value > 0 for value in [*seconds.values(), *ratios.values()])
+        # Each contestant's choice is one of the grid's values.
+        assert all(np.isclose(C, cv_speed.SMALL_CS).any() for C in chosen.values())
     text = cv_speed.report(rows, blas, "python benchmarks/cv_speed.py --quick")
     assert "| wine | 178 x 13 |" in text and "| digits | 1797 x 64 |" in text
+    # A ratio below its target with another C_ than LogisticRegressionCV's is not met.
+    name, shape, Cs, repeats, seconds, ratios, chosen = rows[0]
+    other = dict(chosen, LogisticRegressionCV=chosen["SoftmaxClassifierCV"] * 10)
+    fast = dict(ratios, LogisticRegressionCV=0.01)
+    text = cv_speed.report([(name, shape, Cs, repeats, seconds, fast, other)], blas, "x")
+    assert "| 0.01x (not met) |" in text and "(different) |" in text
     assert "softmax_regression from git " in text and "from git unknown" not in text
 
 
@@ -221,7 +229,7 @@ def test_the_readme_quotes_the_committed_cv_run():
     ratios = {}
     for line in (root / "benchmarks/results/cv_speed.md").read_text().splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if len(cells) == 9 and cells[0] in ("wine", "digits", "medium"):
+        if len(cells) == 10 and cells[0] in ("wine", "digits", "medium"):
             ratios[cells[0]] = float(re.match(r"[0-9.]+", cells[7]).group())
     assert set(ratios) == {"wine", "digits", "medium"}
     small = _span([ratios["wine"], ratios["digits"]])
@@ -245,6 +253,6 @@ def test_the_cv_page_quotes_the_committed_cv_run():
             quoted[cells[0]] = (cells[6], cells[7])
     for line in committed.splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if len(cells) == 9 and cells[0] in ("wine", "digits", "medium"):
+        if len(cells) == 10 and cells[0] in ("wine", "digits", "medium"):
             assert quoted.pop(cells[0]) == (cells[7], cells[8]), cells[0]
     assert not quoted
