@@ -101,7 +101,8 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         The loss's value and gradient alone at ``coef0``, known from an
         earlier evaluation (a :class:`SolverResult`'s ``loss_at_coef`` on
         the same data, such as the previous point of a path): the start is
-        judged from them in float64 without a pass over the data.
+        judged from them on ``problem`` itself (in its own precision, not on
+        a float32 copy) without a pass over the data.
 
     Returns
     -------
@@ -123,7 +124,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
             # Before the start's check, which then reuses this evaluation.
             pairs.scale = _diagonal_scale(problem, bridge, x0, twin_bridge)
     if start_loss is not None:
-        bridge.remember(x0, *start_loss)  # the float64 check then costs no pass
+        bridge.remember(x0, *start_loss)  # the check on problem itself then costs no pass
     if trace.start(x0, first=twin_bridge if start_loss is None else None):
         return trace.result(x0, message="optimal at the start", curvature=pairs)
     if max_iter == 0:
