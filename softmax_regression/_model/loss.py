@@ -401,6 +401,18 @@ class LinearSoftmaxLoss:
             Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
         return Z
 
+    def full_logits_kmajor(self, coef, XT, offset=None):
+        """:meth:`full_logits` laid out classes x rows, from ``XT``, dense NumPy ``X.T``."""
+        d = XT.shape[0]
+        Zt = coef[:, :d] @ XT
+        if self.fit_intercept:
+            Zt += coef[:, d:]
+        if offset is not None:
+            Zt += offset.T
+        if self.pinned_reference:
+            Zt = np.concatenate([np.zeros_like(Zt), Zt])
+        return Zt
+
     def predicted_index(self, coef, X, offset=None):
         """Index of the most probable class of each row of ``X``."""
         xp = namespace(coef)

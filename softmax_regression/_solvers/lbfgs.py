@@ -9,7 +9,8 @@ from scipy.optimize import minimize
 from .._model.hessian import host_float64
 from .._model.problem import TRANSPOSED_BYTES
 from .._utils.threads import solver_threads
-from ._lbfgs_core import CurvatureMemory, inverse_sqrt, minimize_lbfgs
+from ._curvature import CurvatureMemory, inverse_sqrt
+from ._lbfgs_core import minimize_lbfgs
 from ._scipy_bridge import ScipyBridge
 from ._overflow import overflow_is_an_error
 from ._trace import MESSAGES, IterationTrace, settled
@@ -113,7 +114,7 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
     bridge = ScipyBridge(problem, split_l1=not smooth)
     trace = IterationTrace(bridge, tol, verbose, "lbfgs", callback)
     x0 = bridge.to_flat(coef0)
-    pairs = _memory_for(problem, curvature, memory) if smooth else None
+    pairs = None
     twin_bridge = None
     if smooth and max_iter > 0:
         worth_it = _pass_products(problem.X) * problem.coef_shape[0] >= SINGLE_PRECISION_WORK
@@ -122,14 +123,18 @@ def solve_lbfgs(problem, coef0, *, tol, max_iter, verbose=0, memory=MEMORY, call
         twin_bridge = None if twin is None else ScipyBridge(twin)
         if precondition and curvature is None and sp.issparse(problem.X):
             # Before the start's check, which then reuses this evaluation.
+            pairs = _memory_for(problem, curvature, memory)
             pairs.scale = _diagonal_scale(problem, bridge, x0, twin_bridge)
     if start_loss is not None:
         bridge.remember(x0, *start_loss)  # the check on problem itself then costs no pass
     if trace.start(x0, first=twin_bridge if start_loss is None else None):
-        return trace.result(x0, message="optimal at the start", curvature=pairs)
+        return trace.result(x0, message="optimal at the start",
+                            curvature=_unmoved(pairs, curvature, problem, memory, smooth))
     if max_iter == 0:
-        return trace.result(x0, message="max_iter=0: no iteration", curvature=pairs)
+        return trace.result(x0, message="max_iter=0: no iteration",
+                            curvature=_unmoved(pairs, curvature, problem, memory, smooth))
     if smooth:
+        pairs = _memory_for(problem, curvature, memory) if pairs is None else pairs
         if twin_bridge is not None:
             return _solve_in_two_precisions(problem, twin_bridge, bridge, trace, x0, pairs,
                                             max_iter, settle)
@@ -225,6 +230,18 @@ def path_curvature(problem, coef, memory=MEMORY):
     d = problem.n_features
     diagonal[:, :d] = np.maximum(diagonal[:, :d], unit[:, None])
     return CurvatureMemory.with_data_diagonal(memory, _penalized(problem), diagonal.ravel())
+
+
+def _unmoved(pairs, curvature, problem, size, smooth):
+    """The curvature a run that took no step hands on (None for an L1 objective).
+
+    A neighbour's pairs go on as they are: the next objective moves them
+    from their own L2 strength, and moving them for a run that takes no step
+    (a path's known starts) would be wasted work.
+    """
+    if not smooth or pairs is not None:
+        return pairs
+    return curvature if curvature is not None else _memory_for(problem, None, size)
 
 
 def _memory_for(problem, curvature, size):

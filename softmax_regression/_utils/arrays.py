@@ -43,10 +43,16 @@ def take_rows(A, rows, xp, device=None):
 
     ``rows`` is an integer index array on the host or already in A's
     namespace; sparse and NumPy ``A`` are indexed on the host, other
-    namespaces on ``device``.
+    namespaces on ``device``. A column-major NumPy ``A`` gives column-major
+    rows: the K-major passes read the targets' transpose, and a strided
+    one cost them a fifth of a pass (digits' folds: 20 of 110 us).
     """
     if sp.issparse(A) or isinstance(A, np.ndarray):
-        return A[_convert_to_numpy(rows, xp) if not isinstance(rows, np.ndarray) else rows]
+        rows = _convert_to_numpy(rows, xp) if not isinstance(rows, np.ndarray) else rows
+        if isinstance(A, np.ndarray) and A.ndim == 2 and not A.flags.c_contiguous \
+                and A.flags.f_contiguous:
+            return np.take(A.T, rows, axis=1).T
+        return A[rows]
     if isinstance(rows, np.ndarray):
         rows = xp.asarray(rows, device=device)
     return xp.take(A, rows, axis=0)

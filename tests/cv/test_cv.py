@@ -287,6 +287,21 @@ def test_scores_from_logits_equal_the_scorers(small, fast, generic, weighted):
     np.testing.assert_allclose(a.scores_, b.scores_, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_held_out_log_loss_of_dense_rows_equals_the_scorers(n_classes, dtype, rtol):
+    # Dense NumPy rows are scored with their logits laid out classes x rows.
+    X, y = datasets.make_classification(n_samples=150, n_features=5, n_informative=3,
+                                        n_classes=n_classes, random_state=1)
+    X = X.astype(dtype)
+    scorer = make_scorer(log_loss, greater_is_better=False, response_method="predict_proba")
+    for fit_intercept in (True, False):
+        params = dict(Cs=[1e-2, 1.0, 1e4], cv=3, fit_intercept=fit_intercept)
+        fast = SoftmaxClassifierCV(scoring="neg_log_loss", **params).fit(X, y)
+        generic = SoftmaxClassifierCV(scoring=scorer, **params).fit(X, y)
+        np.testing.assert_allclose(fast.scores_, generic.scores_, rtol=rtol)
+
+
 def test_log_loss_clips_like_scikit_learn():
     # A held-out sample far on the wrong side of a confident model: its
     # probability is far below machine epsilon, where log_loss clips.

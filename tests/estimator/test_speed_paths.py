@@ -212,6 +212,27 @@ def test_targets_are_laid_out_for_the_pass_that_reads_them(n_classes):
     sparse = prepare(SoftmaxClassifier(), sp.csr_array(X), y, w).problem
     assert sparse.Y.T.flags.c_contiguous
     np.testing.assert_array_equal(dense.Y, sparse.Y)
+    # A cross-validation fold's rows (and their float32 copy) keep the layout.
+    from softmax_regression._cv.path import fold_problem
+
+    train = np.flatnonzero(np.arange(X.shape[0]) % 3)
+    fold, _ = fold_problem(dense, (1.0,), train)
+    assert fold.Y.T.flags.c_contiguous
+    np.testing.assert_array_equal(fold.Y, dense.Y[train])
+    assert fold.single_precision().Y.T.flags.c_contiguous
+
+
+def test_rows_of_a_column_major_array_stay_column_major():
+    from softmax_regression._utils.arrays import take_rows
+
+    A = np.asfortranarray(np.arange(30.0).reshape(10, 3))
+    rows = np.array([7, 0, 3, 3])
+    taken = take_rows(A, rows, np)
+    assert taken.flags.f_contiguous
+    np.testing.assert_array_equal(taken, A[rows])
+    # Row-major arrays and vectors come back as plain indexing gives them.
+    assert take_rows(np.ascontiguousarray(A), rows, np).flags.c_contiguous
+    np.testing.assert_array_equal(take_rows(A[:, 0].copy(), rows, np), A[rows, 0])
 
 @pytest.mark.parametrize("path", PATHS, indirect=True)
 @pytest.mark.parametrize("n_classes", [2, 5])
@@ -347,6 +368,37 @@ def test_a_solve_holds_numpys_blas_at_one_thread_and_keeps_the_pass_budget(solve
                                  callback=record)
         after = [lib.num_threads for lib in _threads._numpy_blas()]
     assert seen
+    assert all(threads == [1] * len(threads) for threads, _ in seen)
+    assert all(passes == budget for _, passes in seen)
+    assert after == [2] * len(after)
+
+
+def test_a_cross_validation_path_holds_numpys_blas_at_one_thread(monkeypatch):
+    # The whole path of a fold, its scores and starts included, runs as one
+    # solve: numpy's BLAS on one thread, the passes' budget read on entry.
+    from threadpoolctl import threadpool_limits
+
+    from softmax_regression import SoftmaxClassifierCV
+    from softmax_regression._cv import path as _path
+    from softmax_regression._utils import threads as _threads
+
+    if not _threads._numpy_blas():
+        pytest.skip("threadpoolctl sees no BLAS of numpy's own")
+    seen = []
+    score = _path.HeldOutScore.__call__
+
+    def record(self, *args):
+        seen.append(([lib.num_threads for lib in _threads._numpy_blas()],
+                     _threads.pass_threads()))
+        return score(self, *args)
+
+    monkeypatch.setattr(_path.HeldOutScore, "__call__", record)
+    X, y, _ = _data(3, np.float64, sparse=False)
+    with threadpool_limits(limits=2, user_api="blas"):
+        budget = min(2, _threads.usable_cores())
+        SoftmaxClassifierCV(Cs=[0.1, 1.0], cv=2).fit(X, y)
+        after = [lib.num_threads for lib in _threads._numpy_blas()]
+    assert len(seen) == 4
     assert all(threads == [1] * len(threads) for threads, _ in seen)
     assert all(passes == budget for _, passes in seen)
     assert after == [2] * len(after)

@@ -15,7 +15,8 @@ from softmax_regression import SoftmaxClassifier
 from softmax_regression._model.penalties import penalty_from_params
 from softmax_regression._fitting.prepare import prepare
 from softmax_regression._solvers import solve_lbfgs
-from softmax_regression._solvers._lbfgs_core import CurvatureMemory, minimize_lbfgs
+from softmax_regression._solvers._curvature import CurvatureMemory
+from softmax_regression._solvers._lbfgs_core import minimize_lbfgs
 from softmax_regression._solvers.auto import choose_method, solve_auto
 
 
@@ -98,6 +99,20 @@ def test_a_moved_memory_drops_pairs_whose_curvature_is_no_longer_positive():
     S, Y = moved.pairs()
     np.testing.assert_array_equal(S, [[0.0, 1.0]])
     np.testing.assert_array_equal(Y, [[0.0, 2.0]])
+
+    # A full ring that has wrapped (its oldest pair in a middle slot) keeps
+    # the survivors oldest first.
+    ring = CurvatureMemory(3, 1.0, np.ones(3, dtype=bool))
+    steps = np.eye(3)
+    for s, curvature in zip([steps[0], steps[1], steps[2], steps[0]], [5.0, 0.9, 4.0, 3.0]):
+        ring.add(s, curvature * s)
+    moved = ring.for_objective(0.0, np.ones(3, dtype=bool))
+    S, Y = moved.pairs()
+    np.testing.assert_array_equal(S, [steps[2], steps[0]])
+    np.testing.assert_array_equal(Y, [3.0 * steps[2], 2.0 * steps[0]])
+    g = np.array([1.0, -2.0, 0.5])
+    expected = _two_loop([(steps[2], 3.0 * steps[2]), (steps[0], 2.0 * steps[0])], g)
+    np.testing.assert_allclose(moved.direction(g), expected, rtol=1e-14)
 
 
 def test_minimize_reaches_the_minimum_of_a_quadratic():

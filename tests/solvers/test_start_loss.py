@@ -72,6 +72,36 @@ def test_a_known_start_that_meets_tol_takes_no_pass_and_no_iteration(solver):
     assert fresh.n_iter == 0 and fresh.n_evaluations >= 1
 
 
+def test_a_run_that_takes_no_step_hands_its_curvature_on_unmoved():
+    # A path's point that keeps its known start does no work on the
+    # neighbour's pairs either: the next point moves them from their own L2
+    # strength, as it would the moved copy.
+    X, y = _data()
+    first = _problem(X, y, C=100.0)
+    result = solve_lbfgs(first, first.initial_coef(), tol=1e-4, max_iter=500)
+    assert len(result.curvature) > 0
+    second, third = _problem(X, y, C=200.0), _problem(X, y, C=400.0)
+    known = solve_lbfgs(second, result.coef, tol=1e-4, max_iter=500,
+                        start_loss=result.loss_at_coef, curvature=result.curvature)
+    assert known.n_iter == 0 and known.curvature is result.curvature
+    assert known.curvature.l2_strength == first.penalty.l2_strength
+    # max_iter=0 takes no step either; without a neighbour's pairs, an empty memory.
+    assert solve_lbfgs(second, result.coef, tol=1e-12, max_iter=0,
+                       curvature=result.curvature).curvature is result.curvature
+    empty = solve_lbfgs(second, result.coef, tol=1e-4, max_iter=500,
+                        start_loss=result.loss_at_coef).curvature
+    assert len(empty) == 0 and empty.l2_strength == second.penalty.l2_strength
+    # The next point's memory is the same from the unmoved pairs as from moved ones.
+    moved = result.curvature.for_objective(second.penalty.l2_strength,
+                                           known.curvature.penalized)
+    g = result.loss_at_coef[1].ravel()
+    penalized = moved.penalized
+    assert_allclose(known.curvature.for_objective(third.penalty.l2_strength, penalized)
+                    .direction(g),
+                    moved.for_objective(third.penalty.l2_strength, penalized).direction(g),
+                    rtol=1e-9)
+
+
 @pytest.mark.parametrize("single_precision", [False, True])
 def test_a_known_start_above_tol_gives_the_same_fit(single_precision):
     # C 0.01 -> 1: the previous solution is far from the new one. The solve
