@@ -9,6 +9,7 @@ so a one-hot row weighs what its label weighs.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import check_consistent_length
 
 from .._utils.arrays import host_dtype, host_numpy, is_dask_collection
@@ -141,9 +142,16 @@ def _soft_class_weights(class_weight, classes, Y, weights, class_weights):
 
 
 def free_targets(loss, Y, X):
-    """Row-normalized soft targets over the loss's free logits, in X's arrays."""
+    """Row-normalized soft targets over the loss's free logits, in X's arrays.
+
+    Laid out by columns for NumPy and sparse X, as one-hot targets are (see
+    :meth:`~.._model.loss.LinearSoftmaxLoss.one_hot`): the K-major passes read
+    ``Y^T``.
+    """
     xp, _, device = get_namespace_and_device(X)
     free = loss.free_targets(Y)
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return np.asfortranarray(free, dtype=host_dtype(X.dtype))
     return move_to(np.ascontiguousarray(free, dtype=host_dtype(X.dtype)), xp=xp, device=device)
 
 

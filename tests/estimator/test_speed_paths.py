@@ -220,6 +220,13 @@ def test_targets_are_laid_out_for_the_pass_that_reads_them(n_classes):
     assert fold.Y.T.flags.c_contiguous
     np.testing.assert_array_equal(fold.Y, dense.Y[train])
     assert fold.single_precision().Y.T.flags.c_contiguous
+    # Soft targets (rows of class probabilities) too.
+    soft = np.eye(n_classes)[y] * 0.8 + 0.2 / n_classes
+    for X_in in (X, sp.csr_array(X)):
+        problem = prepare(SoftmaxClassifier(), X_in, soft, w).problem
+        assert problem.Y.T.flags.c_contiguous
+        np.testing.assert_allclose(problem.Y.sum(axis=1),
+                                   1.0 if n_classes > 2 else soft[:, 1])
 
 
 def test_rows_of_a_column_major_array_stay_column_major():
