@@ -55,3 +55,33 @@ def test_penalty_from_params():
     p = penalty_from_params(2.0, 0.25, 10.0)
     assert p.l1_strength == pytest.approx(0.25 / 20) and p.l2_strength == pytest.approx(0.75 / 20)
     assert not p.is_smooth and penalty_from_params(2.0, 0.0, 1.0).is_smooth
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("factor", [None, np.array([0.0, 1.0, 2.5, 0.5])])
+def test_a_problem_adds_its_l2_part_to_host_float64_and_other_arrays_alike(rng, fit_intercept,
+                                                                          factor):
+    # The solvers' host float64 copies take a shortcut over the whole
+    # coefficients; float32 arrays take the blocks' way. Both are the penalty's
+    # value and gradient, the intercepts untouched.
+    from softmax_regression._model.loss import LinearSoftmaxLoss
+    from softmax_regression._model.problem import SoftmaxProblem
+
+    X = rng.standard_normal((6, 4))
+    problem = SoftmaxProblem(X=X, Y=np.eye(3)[[0, 1, 2, 0, 1, 2]], sample_weight=np.full(6, 1 / 6),
+                             loss=LinearSoftmaxLoss(3, fit_intercept),
+                             penalty=ElasticNet(0.0, 0.7, factor=factor))
+    coef = rng.standard_normal(problem.coef_shape)
+    G = rng.standard_normal(problem.coef_shape)
+    W = coef[:, :4]
+    f = np.ones(4) if factor is None else factor
+    expected_value = 2.0 + 0.35 * np.sum(W * W * f)
+    expected_G = G.copy()
+    expected_G[:, :4] += 0.7 * W * f
+    for dtype, rtol in [(np.float64, 1e-14), (np.float32, 1e-6)]:
+        value, gradient = problem.add_smooth_penalty(2.0, G.astype(dtype), coef.astype(dtype))
+        assert gradient.dtype == dtype
+        assert value == pytest.approx(expected_value, rel=rtol)
+        np.testing.assert_allclose(gradient, expected_G, rtol=rtol, atol=rtol)
+        if fit_intercept:
+            np.testing.assert_array_equal(gradient[:, 4], G[:, 4].astype(dtype))
