@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import daxpy
 
 from .._model.hessian import HessianForm, host_float64
 from .._utils.namespace import namespace
@@ -87,7 +88,8 @@ class ProximalNewton(SubsampledNewtonCG):
         else:
             self.X, self.weight = self.problem.X, self.problem.sample_weight
             self.form = HessianForm(self.problem.loss, self.X, self.weight)
-        self.flat = self._flat_directions()
+        # Each flat direction with what its line minimizations read of it.
+        self.flat = [(v, self._along(v)) for v in self._flat_directions()]
 
     def _flat_directions(self):
         """Directions along which the loss does not change: dependent columns of ``[X 1]``.
@@ -157,40 +159,60 @@ class ProximalNewton(SubsampledNewtonCG):
         :data:`MAX_SWEEPS` only makes the step shorter, never wrong, since
         the line search checks it on the whole objective.
         """
-        H = self.hessian(x)
-        diagonal = np.diag(H).copy()
-        floor = 1e-12 * max(float(diagonal.max()), 1e-300)
+        H = np.asarray(self.hessian(x), dtype=np.float64)
+        # Python floats and row views for the coordinate loop: numpy scalars
+        # and a temporary per update cost more than the arithmetic, and
+        # BLAS's axpy adds a row to r in place (a third of ``r += H[j] * delta``).
+        diagonal = np.diag(H).tolist()
+        floor = 1e-12 * max(max(diagonal), 1e-300)
+        rows = list(H)
         u = x.copy()
         r = g.copy()  # the model's gradient at u: g + H (u - x)
         l1_of = self.l1_of
+        l1_list = l1_of.tolist()
+        u_at = u.item
         everything = range(x.shape[0])
         coordinates, full_sweep = everything, True
         first = None
         previous = None
+        # The curvature along each flat direction: the same for every sweep.
+        flat = [(v, H @ v, along) for v, along in self.flat]
         q_start = q_before = float(l1_of @ np.abs(x))
         for _ in range(MAX_SWEEPS):
             largest = 0.0
             active = []
+            r_at = r.item
             for j in coordinates:
                 a = diagonal[j]
                 if a <= floor:
                     continue  # a coordinate the data do not determine
-                uj, lam = u[j], l1_of[j]
-                t = uj - r[j] / a
+                uj, lam, rj = u_at(j), l1_list[j], r_at(j)
+                t = uj - rj / a
                 if lam:
                     t = math.copysign(max(abs(t) - lam / a, 0.0), t)
                 delta = t - uj
-                if t != 0.0 or lam == 0.0 or abs(r[j]) > lam:
+                if t != 0.0 or lam == 0.0 or abs(rj) > lam:
                     active.append(j)
                 if delta:
                     u[j] = t
-                    r += H[j] * delta
+                    r = daxpy(rows[j], r, a=delta)
+                    r_at = r.item
                     largest = max(largest, abs(delta))
             moved = self._best_shifts(u, x, H) if self.shiftable else 0.0
             if moved:
                 r = g + H @ (u - x)
-            for v in self._valleys(u, previous):
-                step = self._line_minimum(u, v, H @ v, r)
+            # Valleys of the model, where single coordinates crawl: the
+            # dependent columns of [X 1], then the sweep's own move (after
+            # the moves along the columns): along collinear features the
+            # sweeps repeat the same move, followed here to its minimum.
+            for v, Hv, along in flat:
+                step = self._line_minimum(u, v, Hv, r, along)
+                if step:
+                    moved = max(moved, step)
+                    r = g + H @ (u - x)
+            move = None if previous is None else u - previous
+            if move is not None and move.any():
+                step = self._line_minimum(u, move, H @ move, r, self._along(move))
                 if step:
                     moved = max(moved, step)
                     r = g + H @ (u - x)
@@ -212,50 +234,55 @@ class ProximalNewton(SubsampledNewtonCG):
             coordinates, full_sweep = active, False
         return u
 
-    def _valleys(self, u, previous):
-        """Directions along which coordinate descent would crawl, read as ``u`` moves.
+    def _along(self, v):
+        """What the model's L1 term reads of a direction ``v``.
 
-        The dependent columns of ``[X 1]``, then the sweep's own move: along
-        a valley of the model (collinear features) the sweeps repeat the
-        same move, which is followed to the model's minimum along it.
+        ``(support, v there, L1 strengths there, their L1 weights along v,
+        the weights' sum)``: the coefficients that ``v`` moves and the L1
+        term sees.
         """
-        yield from self.flat
-        if previous is not None:
-            move = u - previous  # after the moves along the columns above
-            if move.any():
-                yield move
+        support = np.flatnonzero((v != 0) & (self.l1_of > 0))
+        v_s, l1_s = v[support], self.l1_of[support]
+        weights = l1_s * np.abs(v_s)
+        return support, v_s, l1_s, weights, float(weights.sum())
 
-    def _line_minimum(self, u, v, Hv, r):
+    def _line_minimum(self, u, v, Hv, r, along):
         """Move ``u`` to the model's minimum along ``v``; returns the largest move.
 
         Along ``u + t v`` the model is ``a t^2 / 2 + b t`` plus the L1 term,
         whose kinks are where a coordinate of ``u + t v`` crosses zero; the
         minimum of this convex piecewise quadratic is at a kink or at the
-        stationary point of a piece.
+        stationary point of a piece. ``along`` is :meth:`_along` of ``v``.
         """
         # The curvature along a flat direction is zero but for rounding.
         a, b = max(float(v @ Hv), 0.0), float(r @ v)
-        support = np.flatnonzero((v != 0) & (self.l1_of > 0))
-        weights = self.l1_of[support] * np.abs(v[support])
-        if support.size == 0 or abs(b) >= weights.sum() and a <= 0:
+        support, v_s, l1_s, weights, total = along
+        if support.size == 0 or abs(b) >= total and a <= 0:
             return 0.0  # no kink, or a model without a minimum along v
-        kinks = np.sort(-u[support] / v[support])
+        u_s = u[support]
+        # Already at the minimum when the slopes on both sides of t = 0 have
+        # the right signs: b, plus the L1 term's slope where u is not zero,
+        # plus or minus its weight where u is zero (most calls end here).
+        slope = b + float(l1_s @ (np.sign(u_s) * v_s))
+        if abs(slope) <= float(weights @ (u_s == 0)):
+            return 0.0
+        kinks = np.sort(-u_s / v_s)
         candidates = [kinks]
         if a > 0:
             # On the piece with m kinks to its left the slope is
             # a t + b + (weight left of t) - (weight right of t).
-            order = np.argsort(-u[support] / v[support])
+            order = np.argsort(-u_s / v_s)
             left = np.concatenate([[0.0], np.cumsum(weights[order])])
-            offsets = 2 * left - weights.sum()
+            offsets = 2 * left - total
             low = np.concatenate([[-np.inf], kinks])
             high = np.concatenate([kinks, [np.inf]])
             candidates.append(np.clip(-(b + offsets) / a, low, high))
         T = np.concatenate(candidates)
         T = T[np.isfinite(T)]
         phi = 0.5 * a * T**2 + b * T + (
-            self.l1_of[support] * np.abs(u[support][None, :] + T[:, None] * v[support][None, :])
+            l1_s * np.abs(u_s[None, :] + T[:, None] * v_s[None, :])
         ).sum(axis=1)
-        current = float(self.l1_of[support] @ np.abs(u[support]))
+        current = float(l1_s @ np.abs(u_s))
         best = int(np.argmin(phi))
         if not phi[best] < current - 1e-12 * max(current, 1e-300):
             return 0.0

@@ -140,3 +140,50 @@ def test_verbose_names_the_method(capsys):
     SoftmaxClassifier(l1_ratio=1.0, C=0.1, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "[auto] method: newton-proximal" in out and "[newton-proximal] iter" in out
+
+
+@pytest.mark.parametrize("curved", [True, False])
+def test_a_line_minimization_reaches_the_models_minimum_along_its_direction(curved):
+    # The model along u + t v: a t^2 / 2 + b t + sum l1 |u + t v|. Its
+    # minimum is at a kink or a piece's stationary point; where the slopes
+    # at t = 0 already bracket zero the call returns at once, and u stays.
+    from types import SimpleNamespace
+
+    from softmax_regression._solvers.proximal_newton import ProximalNewton
+
+    rng = np.random.default_rng(4)
+    kept = moved = 0
+    for _ in range(300):
+        n = 12
+        l1_of = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0.1, 1.0, n))
+        u = np.where(rng.random(n) < 0.5, 0.0, rng.normal(size=n))
+        v = np.where(rng.random(n) < 0.3, 0.0, rng.normal(size=n))
+        A = rng.normal(size=(n, n))
+        H = A @ A.T if curved else np.zeros((n, n))
+        r = rng.normal(size=n) * rng.choice([0.01, 1.0])
+        solver = SimpleNamespace(l1_of=l1_of)
+        along = ProximalNewton._along(solver, v)
+        a, b = max(float(v @ H @ v), 0.0), float(r @ v)
+
+        start = u.copy()
+
+        def model(t):
+            return 0.5 * a * t * t + b * t + float(l1_of @ np.abs(start + t * v))
+
+        support = (v != 0) & (l1_of > 0)
+        grid = np.r_[np.linspace(-20, 20, 4001), -u[support] / v[support]]
+        lowest = float(np.min(0.5 * a * grid**2 + b * grid
+                              + np.abs(start + grid[:, None] * v) @ l1_of))
+        bounded = a > 0 or abs(b) < along[4]
+        step = ProximalNewton._line_minimum(solver, u, v, H @ v, r, along)
+        if step == 0.0:
+            kept += 1
+            np.testing.assert_array_equal(u, start)
+            if bounded:
+                assert model(0.0) <= lowest + 1e-9 * max(1.0, abs(lowest))
+        else:
+            moved += 1
+            t = (u - start)[v != 0][0] / v[v != 0][0]
+            assert model(t) <= lowest + 1e-9 * max(1.0, abs(lowest))
+            assert model(t) < model(0.0)
+    assert kept > 20 and moved > 20
