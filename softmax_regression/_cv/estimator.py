@@ -67,7 +67,8 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
     cv : int, cross-validation generator or iterable, default=None
         ``None`` is 5-fold stratified; an int ``k`` is ``k``-fold stratified;
         or any scikit-learn splitter, or an iterable of (train, test) index
-        arrays. A training split may miss a class: the fold's model still has
+        arrays or boolean masks of the samples (as LogisticRegressionCV takes
+        them). A training split may miss a class: the fold's model still has
         a row of coefficients for it. An iterable is read once per fit (a
         generator is used up by the first); one that yields no split is an
         error.
@@ -303,7 +304,8 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
                     move_to(sample_weight, xp=xp, device=device), X, dtype=None)
             y_labels = _labels_of(problem, classes)
             cv = check_cv(self.cv, host_numpy(y_labels), classifier=True)
-            folds = list(cv.split(X, host_numpy(y_labels), groups))
+            folds = [tuple(_row_indices(rows, X.shape[0]) for rows in split)
+                     for split in cv.split(X, host_numpy(y_labels), groups)]
             if not folds:
                 raise ValueError(
                     f"cv produced no splits (cv={self.cv!r}): there is nothing to score. An "
@@ -455,6 +457,19 @@ class SoftmaxClassifierCV(LogisticRegressionHabits, CallbackSupportMixin, Softma
         tags.input_tags.sparse = True
         tags.array_api_support = True
         return tags
+
+
+def _row_indices(rows, n_samples):
+    """A split's rows as integer indices: boolean masks, as LogisticRegressionCV takes, too."""
+    rows = np.asarray(host_numpy(rows))
+    if rows.dtype == bool:
+        if rows.shape != (n_samples,):
+            raise ValueError(
+                f"A boolean mask of a cv split must have one entry per sample ({n_samples}); "
+                f"got shape {rows.shape}. Pass row indices or a mask of length {n_samples}."
+            )
+        return np.flatnonzero(rows)
+    return rows
 
 
 def _labels_of(problem, classes):

@@ -808,3 +808,17 @@ def test_extrapolations_reproduce_paths_linear_and_quadratic_in_log_c():
     assert extrapolations(linear, 1.0) == []
     assert extrapolations(linear[:2] + [linear[1]], C) == []
     assert extrapolations(linear, np.inf) == []
+
+
+def test_boolean_mask_splits_are_the_index_splits(small):
+    # LogisticRegressionCV takes (train, test) boolean masks as well as indices.
+    X, y = small
+    mask = np.arange(len(y)) % 3 == 0
+    masks = [(~mask, mask), (mask, ~mask)]
+    indices = [(np.flatnonzero(train), np.flatnonzero(test)) for train, test in masks]
+    by_mask = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=masks).fit(X, y)
+    by_index = SoftmaxClassifierCV(Cs=[0.1, 1.0, 10.0], cv=indices).fit(X, y)
+    np.testing.assert_array_equal(by_mask.scores_, by_index.scores_)
+    np.testing.assert_array_equal(by_mask.coef_, by_index.coef_)
+    with pytest.raises(ValueError, match="one entry per sample"):
+        SoftmaxClassifierCV(Cs=[1.0], cv=[(~mask[:-1], mask[:-1])]).fit(X, y)
