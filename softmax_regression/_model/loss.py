@@ -190,11 +190,7 @@ class LinearSoftmaxLoss:
             return self._sparse_block(coef, X, Y, sample_weight, offset, with_gradient,
                                       proba_out)
         d = X.shape[1]
-        Zt = coef[:, :d] @ (X.T if XT is None else XT)
-        if self.fit_intercept:
-            Zt += coef[:, d:]
-        if offset is not None:
-            Zt += offset.T
+        Zt = self._kmajor_logits(coef, X.T if XT is None else XT, offset)
         value = kmajor.residual(Zt, Y.T, sample_weight, self.pinned_reference, with_gradient,
                                 proba_out)
         if not with_gradient:
@@ -401,14 +397,19 @@ class LinearSoftmaxLoss:
             Z = xp.concat([xp.zeros_like(Z), Z], axis=1)
         return Z
 
-    def full_logits_kmajor(self, coef, XT, offset=None):
-        """:meth:`full_logits` laid out classes x rows, from ``XT``, dense NumPy ``X.T``."""
+    def _kmajor_logits(self, coef, XT, offset=None):
+        """The free logits laid out classes x rows, ``W X^T + b``, from NumPy ``XT = X.T``."""
         d = XT.shape[0]
         Zt = coef[:, :d] @ XT
         if self.fit_intercept:
             Zt += coef[:, d:]
         if offset is not None:
             Zt += offset.T
+        return Zt
+
+    def full_logits_kmajor(self, coef, XT, offset=None):
+        """:meth:`full_logits` laid out classes x rows, from ``XT``, dense NumPy ``X.T``."""
+        Zt = self._kmajor_logits(coef, XT, offset)
         if self.pinned_reference:
             Zt = np.concatenate([np.zeros_like(Zt), Zt])
         return Zt

@@ -192,17 +192,28 @@ class SoftmaxProblem:
             # The solvers' host copies (an evaluation of a scipy solver each):
             # three operations on the whole coefficients instead of a dozen
             # on their blocks, the intercepts' strength 0.
-            gradient = self._smooth_strengths * coef
+            gradient = self.smooth_strengths * coef
             return value + 0.5 * float(np.vdot(gradient, coef)), G + gradient
         W = self.weights(coef)
         value = value + self.penalty.smooth_value(W)
         return value, self._with_penalty_block(G, self.penalty.smooth_gradient(W))
 
     @cached_property
-    def _smooth_strengths(self):
-        """The L2 strength of each coefficient (factors included; 0 for intercepts), float64."""
-        strengths = np.zeros(self.coef_shape)
-        strengths[:, : self.n_features] = self.penalty.l2_weights()
+    def coefficient_factors(self):
+        """Each coefficient's penalty factor, in ``coef``'s shape (0 for intercepts).
+
+        Host float64, read-only: the solvers share it.
+        """
+        factors = np.zeros(self.coef_shape)
+        factors[:, : self.n_features] = self.penalty.factor_row(self.n_features)
+        factors.setflags(write=False)
+        return factors
+
+    @cached_property
+    def smooth_strengths(self):
+        """Each coefficient's L2 strength (its factor times the penalty's), read-only."""
+        strengths = self.penalty.l2_strength * self.coefficient_factors
+        strengths.setflags(write=False)
         return strengths
 
     def add_smooth_penalty_hessp(self, HV, V):

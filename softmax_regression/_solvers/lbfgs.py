@@ -172,9 +172,7 @@ def _pass_products(X):
 
 def _penalized(problem):
     """How much of the L2 penalty each entry of the flat coefficients gets (its factor)."""
-    mask = np.zeros(problem.coef_shape)
-    mask[:, : problem.n_features] = problem.penalty.factor_row(problem.n_features)
-    return mask.ravel()
+    return problem.coefficient_factors.ravel()
 
 
 def _diagonal_scale(problem, bridge, x0, twin_bridge=None):

@@ -107,11 +107,8 @@ class NewtonSolver:
         self.bridge = ScipyBridge(problem)
         self.trace = IterationTrace(self.bridge, tol, verbose, self.name, callback)
         self.shape = problem.coef_shape
-        self.l2 = float(problem.penalty.l2_strength)
         # The L2 weight of each entry: l2 times the feature's penalty factor.
-        self.l2_weights = np.zeros(self.shape)
-        self.l2_weights[:, : problem.n_features] = self.l2 * problem.penalty.factor_row(
-            problem.n_features)
+        self.l2_weights = problem.smooth_strengths
         self.null_columns = self._null_columns()
         self.has_null_columns = bool(self.null_columns.any())
         # Flat indices of the null columns' entries: one column of this

@@ -201,18 +201,8 @@ class ProximalNewton(SubsampledNewtonCG):
             moved = self._best_shifts(u, x, H) if self.shiftable else 0.0
             if moved:
                 r = g + H @ (u - x)
-            # Valleys of the model, where single coordinates crawl: the
-            # dependent columns of [X 1], then the sweep's own move (after
-            # the moves along the columns): along collinear features the
-            # sweeps repeat the same move, followed here to its minimum.
-            for v, Hv, along in flat:
+            for v, Hv, along in self._valleys(u, previous, flat, H):
                 step = self._line_minimum(u, v, Hv, r, along)
-                if step:
-                    moved = max(moved, step)
-                    r = g + H @ (u - x)
-            move = None if previous is None else u - previous
-            if move is not None and move.any():
-                step = self._line_minimum(u, move, H @ move, r, self._along(move))
                 if step:
                     moved = max(moved, step)
                     r = g + H @ (u - x)
@@ -233,6 +223,20 @@ class ProximalNewton(SubsampledNewtonCG):
             # or with a model gradient beyond the L1 threshold.
             coordinates, full_sweep = active, False
         return u
+
+    def _valleys(self, u, previous, flat, H):
+        """Directions along which coordinate descent would crawl, read as ``u`` moves.
+
+        ``(v, H v, _along(v))``: the dependent columns of ``[X 1]`` (``flat``,
+        formed once per model), then the sweep's own move: along a valley of
+        the model (collinear features) the sweeps repeat the same move, which
+        is followed to the model's minimum along it.
+        """
+        yield from flat
+        if previous is not None:
+            move = u - previous  # after the moves along the columns above
+            if move.any():
+                yield move, H @ move, self._along(move)
 
     def _along(self, v):
         """What the model's L1 term reads of a direction ``v``.
