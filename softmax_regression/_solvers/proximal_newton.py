@@ -71,11 +71,9 @@ class ProximalNewton(SubsampledNewtonCG):
         d = problem.n_features
         # The L1 and L2 strengths of each feature (penalty factors included),
         # and the L1 strength of each flat coefficient (0 for the intercepts).
-        self.l1_column = float(problem.penalty.l1_strength) * problem.penalty.factor_row(d)
+        self.l1_of = (float(problem.penalty.l1_strength) * problem.coefficient_factors).ravel()
+        self.l1_column = self.l1_of[:d]
         self.l2_column = self.l2_weights[0, :d]
-        l1_of = np.zeros(self.shape)
-        l1_of[:, :d] = self.l1_column
-        self.l1_of = l1_of.ravel()
         # A common shift of one feature's weights over all the classes moves
         # only the penalty (three or more classes, all with a logit).
         self.shiftable = n_logits >= 3 and problem.n_features > 0
